@@ -1,0 +1,93 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "tidewater",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tidewater", targets: ["tidewater"]),
+        .library(name: "TideModel", targets: ["TideModel"]),
+        .library(name: "TideSchema", targets: ["TideSchema"]),
+        .library(name: "TideStore", targets: ["TideStore"]),
+        .library(name: "TideGraphQL", targets: ["TideGraphQL"]),
+        .library(name: "TideServer", targets: ["TideServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libsqlite3-dev, libsodium-dev).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        // Shared, dependency-light vocabulary: JSON values, the app-schema description,
+        // filter expressions and their evaluator, custom scalar formats.
+        .target(name: "TideModel", swiftSettings: swiftSettings),
+        // Annotated SDL → AppSchema; generated client-facing SDL.
+        .target(
+            name: "TideSchema",
+            dependencies: ["TideModel", .product(name: "GraphQL", package: "GraphQL")],
+            swiftSettings: swiftSettings
+        ),
+        // libsodium wrappers: keyed MACs for opaque tokens (and, later, passwords and field crypto).
+        .target(name: "TideCrypto", dependencies: ["CSodium"], swiftSettings: swiftSettings),
+        // Versioned SQLite store: migrations, single writer with group commit, change feed, TTL.
+        .target(
+            name: "TideStore",
+            dependencies: ["TideModel", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Our GraphQL engine for the generated API: compile + cache documents, execute over the store.
+        .target(
+            name: "TideGraphQL",
+            dependencies: [
+                "TideModel", "TideSchema", "TideStore", "TideCrypto",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP server: routes, limits, metrics, lifecycle.
+        .target(
+            name: "TideServer",
+            dependencies: [
+                "TideGraphQL", "TideSchema", "TideStore", "TideCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tidewater",
+            dependencies: [
+                "TideServer", "TideSchema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
+        .testTarget(name: "TideStoreTests", dependencies: ["TideStore", "TideSchema"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TideServerTests",
+            dependencies: ["TideServer", "TideSchema", "tidewater"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

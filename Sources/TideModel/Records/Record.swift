@@ -1,0 +1,49 @@
+/// One stored record with the metadata the server maintains for it.
+public struct Record: Sendable, Hashable {
+    public var id: String
+    /// Starts at 1; +1 per accepted write. Set only by the server.
+    public var version: Int64
+    /// A tombstone: deleted, kept for delta sync until the retention passes.
+    public var deleted: Bool
+    /// Epoch milliseconds of the last accepted write.
+    public var lastChangedAt: Int64
+    /// ISO-8601 (AWSDateTime) creation and update times.
+    public var createdAt: String
+    public var updatedAt: String
+    /// The model's own fields (not `id`), absent keys meaning null.
+    public var fields: [String: JSONValue]
+
+    public init(
+        id: String, version: Int64, deleted: Bool, lastChangedAt: Int64, createdAt: String, updatedAt: String,
+        fields: [String: JSONValue]
+    ) {
+        self.id = id
+        self.version = version
+        self.deleted = deleted
+        self.lastChangedAt = lastChangedAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.fields = fields
+    }
+
+    /// Metadata field names as GraphQL exposes them.
+    public enum MetaField {
+        public static let id = "id"
+        public static let version = "_version"
+        public static let deleted = "_deleted"
+        public static let lastChangedAt = "_lastChangedAt"
+    }
+
+    /// All values by their GraphQL field name, metadata included: what filters, conditions and
+    /// feed images see. `createdAtField`/`updatedAtField` name the managed timestamps.
+    public func values(createdAtField: String? = "createdAt", updatedAtField: String? = "updatedAt") -> [String: JSONValue] {
+        var all = fields
+        all[MetaField.id] = .string(id)
+        all[MetaField.version] = .int(version)
+        all[MetaField.deleted] = .bool(deleted)
+        all[MetaField.lastChangedAt] = .int(lastChangedAt)
+        if let createdAtField { all[createdAtField] = .string(createdAt) }
+        if let updatedAtField { all[updatedAtField] = .string(updatedAt) }
+        return all
+    }
+}
