@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian: libsqlite3-dev, libsodium-dev).
@@ -53,8 +54,8 @@ let package = Package(
             dependencies: [
                 "TideModel", "TideSchema", "TideStore", "TideCrypto",
                 .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -85,7 +86,7 @@ let package = Package(
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore", "TideSchema"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideServerTests",
-            dependencies: ["TideServer", "TideSchema", "tidewater"],
+            dependencies: ["TideServer", "TideSchema", "TideStore", "TideModel"],
             swiftSettings: swiftSettings
         ),
     ],

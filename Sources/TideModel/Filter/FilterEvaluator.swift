@@ -40,10 +40,23 @@ public enum FilterEvaluator {
         }
     }
 
-    /// Equality with numbers compared by value (`1 == 1.0`).
+    /// Equality with numbers compared by value (`1 == 1.0`), strings by their UTF-8 bytes.
     public static func equals(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x == y }  // exact beyond 2^53
         if let x = a.numberValue, let y = b.numberValue { return x == y }
-        return a == b
+        return identical(a, b)
+    }
+
+    /// Structural equality with strings compared by bytes. (`String ==` uses canonical
+    /// equivalence, so "é" precomposed would equal "e" + U+0301, unlike SQLite's BINARY.)
+    static func identical(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+        case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && x.allSatisfy { key, value in y[key].map { identical(value, $0) } ?? false }
+        default: return a == b
+        }
     }
 
     /// Orders two scalars of the same kind; `nil` when they are not comparable.
@@ -51,7 +64,7 @@ public enum FilterEvaluator {
         switch (a, b) {
         case (.int(let x), .int(let y)): return x < y ? -1 : (x == y ? 0 : 1)
         case (.string(let x), .string(let y)):
-            if x == y { return 0 }
+            if x.utf8.elementsEqual(y.utf8) { return 0 }
             return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
         default:
             guard let x = a.numberValue, let y = b.numberValue else { return nil }

@@ -14,6 +14,14 @@ public struct JSONWriter: Sendable {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Bytes written so far; a mark for `truncate(to:)`.
+    public var count: Int { bytes.count }
+
+    /// Drops everything written after `mark` (null propagation rewrites a partial object).
+    public mutating func truncate(to mark: Int) {
+        bytes.removeSubrange(mark...)
+    }
+
     public mutating func raw(_ b: UInt8) { bytes.append(b) }
     public mutating func raw(bytes other: some Sequence<UInt8>) { bytes.append(contentsOf: other) }
 

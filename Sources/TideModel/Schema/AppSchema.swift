@@ -52,6 +52,11 @@ public struct ModelType: Sendable, Hashable {
     /// Names of the managed timestamp fields (`@model(timestamps:)`); `nil` disables one.
     public var createdAtField: String?
     public var updatedAtField: String?
+    /// Root field names chosen in `@model` (Amplify's `queries: { get: "fetchNote" }`), keyed by
+    /// operation: `get list sync create update delete onCreate onUpdate onDelete`. An operation
+    /// absent here keeps its default name (`getNote`, `listNotes`, …). Prefer TideSchema's
+    /// `AppSchema.generatedOperations`, which resolves every name.
+    public var customOperationNames: [String: String]
     public var location: SourceLocation?
 
     public init(
@@ -66,6 +71,7 @@ public struct ModelType: Sendable, Hashable {
         operations: ModelOperations = .all,
         createdAtField: String? = "createdAt",
         updatedAtField: String? = "updatedAt",
+        customOperationNames: [String: String] = [:],
         location: SourceLocation? = nil
     ) {
         self.name = name
@@ -79,6 +85,7 @@ public struct ModelType: Sendable, Hashable {
         self.operations = operations
         self.createdAtField = createdAtField
         self.updatedAtField = updatedAtField
+        self.customOperationNames = customOperationNames
         self.location = location
     }
 

@@ -1,0 +1,30 @@
+# Tidewater: the two commands a new machine needs are `make serve` and `make test`.
+CONFIG ?= debug
+SCHEMA ?= Schema/example.graphql
+DATA ?= ./tidewater-data
+PORT ?= 4000
+
+.PHONY: deps build serve test bench clean
+
+deps:
+	@bash Tools/install-deps.sh
+
+build: deps
+	swift build -c $(CONFIG)
+
+## Install what is missing, build, and serve the example schema on an embedded SQLite folder.
+serve: deps
+	swift build -c $(CONFIG) --product tidewater
+	.build/$(CONFIG)/tidewater serve --schema $(SCHEMA) --data $(DATA) --port $(PORT)
+
+## Install what is missing, build, and run the whole test suite.
+test: deps
+	swift build
+	swift test
+
+## Benchmark against PocketBase (see Tools/bench/README.md).
+bench: deps
+	bash Tools/bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,214 @@
+import GraphQL
+import Logging
+import TideCrypto
+import TideModel
+import TideSchema
+import TideStore
+
+/// Tidewater's GraphQL engine for the generated API.
+///
+/// A request's document is looked up in a bounded cache of compiled documents; on a miss it
+/// is parsed and validated (GraphQLSwift, spec-conformant messages) and compiled once. The
+/// executor then goes straight from coerced variables to the store and writes JSON in
+/// selection-set order. GraphQLSwift's executor is used only for introspection, whose answers
+/// are cached.
+///
+/// ```swift
+/// let engine = try GraphQLEngine(schema: appSchema, store: store, pageTokenKey: key)
+/// let response = await engine.execute(GraphQLRequest(query: "{ listNotes { items { id } } }"))
+/// ```
+public final class GraphQLEngine: Sendable {
+    public let appSchema: AppSchema
+    /// The generated client-facing SDL.
+    public let sdl: String
+    let graphQLSchema: GraphQLSchema
+    let types: TypeTable
+    let limits: GraphQLLimits
+    let coercer: InputCoercer
+    let resolvers: Resolvers
+    let operations: [String: [String: GeneratedOperation]]
+    let models: [String: ModelType]
+    let documents: DocumentCache<Result<CompiledDocument, GraphQLFailure>>
+    let introspection: IntrospectionExecutor
+    let logger: Logger
+
+    public init(
+        schema: AppSchema, store: Store, pageTokenKey: [UInt8], limits: GraphQLLimits = GraphQLLimits(),
+        logger: Logger = Logger(label: "tidewater.graphql")
+    ) throws {
+        self.appSchema = schema
+        self.sdl = SDLGenerator.generate(schema)
+        self.graphQLSchema = try buildSchema(source: sdl)
+        self.types = TypeTable(sdl: try parse(source: sdl))
+        self.limits = limits
+        self.coercer = InputCoercer(types: types)
+        self.models = Dictionary(schema.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.resolvers = Resolvers(
+            store: store, models: models, tokens: PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey)),
+            limits: limits, logger: logger)
+        var operations: [String: [String: GeneratedOperation]] = [:]
+        for operation in schema.generatedOperations {
+            operations[operation.rootType, default: [:]][operation.fieldName] = operation
+        }
+        self.operations = operations
+        self.documents = DocumentCache(capacity: limits.documentCacheSize)
+        self.introspection = IntrospectionExecutor(schema: graphQLSchema)
+        self.logger = logger
+    }
+
+    /// Compiled documents currently cached.
+    public var cachedDocumentCount: Int { documents.count }
+
+    /// Runs one request and returns the serialized response.
+    public func execute(_ request: GraphQLRequest, context: RequestContext = RequestContext()) async -> GraphQLResponse {
+        let compiled: Result<CompiledDocument, GraphQLFailure>
+        if let cached = documents.value(for: request.query) {
+            compiled = cached
+        } else {
+            compiled = DocumentCompiler(schema: graphQLSchema, limits: limits).compile(request.query)
+            documents.insert(compiled, for: request.query)
+        }
+        let operation: CompiledOperation
+        switch compiled.flatMap({ $0.operation(named: request.operationName) }) {
+        case .success(let op): operation = op
+        case .failure(let failure): return Self.requestError(failure, label: "invalid")
+        }
+        if operation.kind != .query && !context.allowsMutations {
+            return GraphQLResponse(
+                body: Self.errorBody([
+                    GraphQLErrorBody(message: "Only queries may be sent with GET; use POST.", code: .badUserInput)
+                ]),
+                outcome: .mutationNotAllowed, operationLabel: "invalid")
+        }
+        let variables: [String: JSONValue]
+        do {
+            variables = try coercer.coerceVariables(operation.variables, request.variables)
+        } catch {
+            return Self.requestError(error, label: "invalid")
+        }
+        if operation.isIntrospection {
+            let body = await introspection.execute(
+                query: request.query, operationName: request.operationName, variables: request.variables)
+            return GraphQLResponse(body: body, outcome: .executed(hadErrors: false), operationLabel: "introspection")
+        }
+        if operation.touchesIntrospection {
+            return Self.requestError(
+                .request(
+                    message: "Introspection fields (__schema, __type) cannot be combined with other root fields in one operation.",
+                    code: .badUserInput),
+                label: "invalid")
+        }
+        if operation.kind == .subscription {
+            return Self.requestError(
+                .request(message: "Subscriptions are served over WebSocket, not HTTP.", code: .badUserInput),
+                label: "invalid")
+        }
+        return await run(operation, variables: variables, context: context)
+    }
+
+    private func run(_ operation: CompiledOperation, variables: [String: JSONValue], context: RequestContext) async -> GraphQLResponse {
+        let rootType = operation.kind.rootType
+        var writer = ResponseWriter(types: types, models: models, variables: variables)
+        let rootFields = operation.selections.collect(
+            variables: variables, needsCollection: DocumentCompiler.needsCollection(operation.selections))
+        var labels: [String] = []
+        writer.out.raw("{")
+        for (i, field) in rootFields.enumerated() {
+            if i > 0 { writer.out.raw(",") }
+            writer.out.key(field.responseKey)
+            if field.name == "__typename" {
+                writer.out.string(rootType)
+                continue
+            }
+            labels.append(field.name)
+            let path: [GraphQLErrorBody.PathComponent] = [.key(field.responseKey)]
+            guard let generated = operations[rootType]?[field.name], let fieldType = types.outputField(rootType, field.name)
+            else {
+                writer.errors.append(
+                    GraphQLErrorBody(message: "Unknown field \(field.name).", locations: [field.location], path: path, code: .badUserInput))
+                writer.out.null()
+                continue
+            }
+            do {
+                let arguments = try coerceArguments(field, definition: fieldType, variables: variables)
+                let value = try await resolvers.resolve(generated, arguments: arguments, context: context)
+                let root = CollectedField(
+                    responseKey: field.responseKey, name: field.name, arguments: [], children: field.children,
+                    childrenNeedCollection: field.childrenNeedCollection, location: field.location)
+                _ = writer.write(fieldType.type, value, field: root, parentType: rootType, path: path)
+            } catch {
+                var located = error
+                located.locations = [field.location]
+                located.path = path
+                writer.errors.append(located)
+                writer.out.null()
+            }
+        }
+        writer.out.raw("}")
+
+        var body = JSONWriter(capacity: writer.out.count + 32)
+        body.raw("{")
+        if !writer.errors.isEmpty {
+            body.key("errors")
+            Self.writeErrors(writer.errors, to: &body)
+            body.raw(",")
+        }
+        body.key("data")
+        body.raw(bytes: writer.out.bytes)
+        body.raw("}")
+        let label = labels.isEmpty ? "typename" : labels.joined(separator: ",")
+        return GraphQLResponse(body: body.bytes, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)
+    }
+
+    private func coerceArguments(
+        _ field: CollectedField, definition: TypeTable.OutputField, variables: [String: JSONValue]
+    ) throws(GraphQLErrorBody) -> [String: JSONValue] {
+        var given: [String: any Value] = [:]
+        for argument in field.arguments { given[argument.name] = argument.value }
+        var out: [String: JSONValue] = [:]
+        for argument in definition.arguments {
+            var raw: JSONValue?
+            if let node = given[argument.name] {
+                // An argument given as a variable the request did not set counts as absent.
+                if let variable = node as? Variable, variables[variable.name.value] == nil {
+                    raw = nil
+                } else {
+                    raw = LiteralValue.resolve(node, variables: variables)
+                }
+            }
+            if raw == nil, let defaultValue = argument.defaultValue { raw = defaultValue }
+            do {
+                if let coerced = try coercer.coerce(raw, as: argument.type, path: [argument.name]) {
+                    out[argument.name] = coerced
+                }
+            } catch {
+                throw GraphQLErrorBody(
+                    message: "Argument \"\(argument.name)\" has invalid value at \"\(error.path.joined(separator: "."))\": \(error.message)",
+                    code: .badUserInput)
+            }
+        }
+        return out
+    }
+
+    static func requestError(_ failure: GraphQLFailure, label: String) -> GraphQLResponse {
+        GraphQLResponse(body: errorBody(failure.errors), outcome: .requestError, operationLabel: label)
+    }
+
+    static func errorBody(_ errors: [GraphQLErrorBody]) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{")
+        w.key("errors")
+        writeErrors(errors, to: &w)
+        w.raw("}")
+        return w.bytes
+    }
+
+    static func writeErrors(_ errors: [GraphQLErrorBody], to w: inout JSONWriter) {
+        w.raw("[")
+        for (i, error) in errors.enumerated() {
+            if i > 0 { w.raw(",") }
+            error.write(to: &w)
+        }
+        w.raw("]")
+    }
+}

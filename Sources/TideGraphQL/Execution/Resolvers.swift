@@ -1,0 +1,222 @@
+import Logging
+import TideModel
+import TideSchema
+import TideStore
+
+/// The generated operations (ARCHITECTURE §3) mapped onto the store: one function per kind,
+/// arguments already coerced to their GraphQL input types.
+struct Resolvers: Sendable {
+    let store: Store
+    let models: [String: ModelType]
+    let tokens: PageTokenCodec
+    let limits: GraphQLLimits
+    let logger: Logger
+
+    func resolve(
+        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: RequestContext
+    ) async throws(GraphQLErrorBody) -> OutputValue {
+        guard let model = models[operation.model] else {
+            throw GraphQLErrorBody(message: "Unknown model \(operation.model).", code: .internalError)
+        }
+        switch operation.kind {
+        case .get:
+            let id = try requiredString(arguments, "id")
+            return try storeCall { () throws(StoreError) in try store.get(model: model.name, id: id) }.map(OutputValue.record) ?? .null
+        case .list:
+            let query = try listQuery(arguments, operation: operation, index: nil)
+            return try page(model: model, query: query, operation: operation)
+        case .indexQuery(let indexName):
+            guard let index = model.indexes.first(where: { $0.name == indexName }) else {
+                throw GraphQLErrorBody(message: "Unknown index \(indexName).", code: .internalError)
+            }
+            let query = try listQuery(arguments, operation: operation, index: index)
+            return try page(model: model, query: query, operation: operation)
+        case .create:
+            var input = try inputObject(arguments)
+            let id = input.removeValue(forKey: "id").flatMap(\.stringValue)
+            input.removeValue(forKey: Record.MetaField.version)
+            let condition = try filter(arguments["condition"], argument: "condition")
+            let record = try await storeWrite { () async throws(StoreError) in
+                try await store.create(model: model.name, id: id, values: input, condition: condition, actor: context.actor)
+            }
+            return .record(record)
+        case .update:
+            var input = try inputObject(arguments)
+            let (id, version) = try identity(&input)
+            let condition = try filter(arguments["condition"], argument: "condition")
+            let record = try await storeWrite { () async throws(StoreError) in
+                try await store.update(
+                    model: model.name, id: id, expectedVersion: version, values: input, condition: condition,
+                    actor: context.actor)
+            }
+            return .record(record)
+        case .delete:
+            var input = try inputObject(arguments)
+            let (id, version) = try identity(&input)
+            let condition = try filter(arguments["condition"], argument: "condition")
+            let record = try await storeWrite { () async throws(StoreError) in
+                try await store.delete(
+                    model: model.name, id: id, expectedVersion: version, condition: condition, actor: context.actor)
+            }
+            return .record(record)
+        default:
+            throw GraphQLErrorBody(
+                message: "\(operation.fieldName) is not supported by this server version yet.", code: .operationNotSupported)
+        }
+    }
+
+    // MARK: - Lists and index queries
+
+    private func page(model: ModelType, query: ListQuery, operation: GeneratedOperation) throws(GraphQLErrorBody) -> OutputValue {
+        let page = try storeCall { () throws(StoreError) in try store.list(model: model.name, query: query) }
+        return .connection(
+            .init(items: page.records, nextToken: page.next.map { tokens.encode($0, operation: operation.fieldName) }))
+    }
+
+    private func listQuery(
+        _ arguments: [String: JSONValue], operation: GeneratedOperation, index: TideModel.Index?
+    ) throws(GraphQLErrorBody) -> ListQuery {
+        var limit = limits.defaultPageSize
+        if case .int(let given)? = arguments["limit"] {
+            guard given >= 1, given <= Int64(limits.maxPageSize) else {
+                throw GraphQLErrorBody(message: "limit must be between 1 and \(limits.maxPageSize).", code: .badUserInput)
+            }
+            limit = Int(given)
+        }
+        var after: Cursor?
+        if case .string(let token)? = arguments["nextToken"] {
+            guard let cursor = tokens.decode(token, operation: operation.fieldName) else {
+                throw GraphQLErrorBody(message: "Invalid nextToken.", code: .badUserInput)
+            }
+            after = cursor
+        }
+        var query = ListQuery(
+            filter: try filter(arguments["filter"], argument: "filter"),
+            descending: arguments["sortDirection"] == .string("DESC"),
+            limit: limit,
+            after: after)
+        if let index {
+            guard let hashValue = arguments[index.field], !hashValue.isNull else {
+                throw GraphQLErrorBody(message: "\(index.field) is required.", code: .badUserInput)
+            }
+            let reserved: Set<String> = [index.field, "sortDirection", "filter", "limit", "nextToken"]
+            let sortArgument = arguments.first { !reserved.contains($0.key) && !$0.value.isNull }?.value
+            query.index = IndexQuery(
+                indexName: index.name, hashValue: hashValue,
+                sortCondition: try sortCondition(sortArgument, sortKeyFields: index.sortKeyFields))
+        }
+        return query
+    }
+
+    /// `{eq: v}` / `{between: [a, b]}` on one sort key, or the composite form
+    /// `{eq: {status: "x", createdAt: "y"}}` on several.
+    private func sortCondition(_ value: JSONValue?, sortKeyFields: [String]) throws(GraphQLErrorBody) -> SortKeyCondition? {
+        guard case .object(let object)? = value else { return nil }
+        let given = object.filter { !$0.value.isNull }
+        guard given.count == 1, let (op, operand) = given.first else {
+            throw GraphQLErrorBody(message: "A key condition takes exactly one operator.", code: .badUserInput)
+        }
+        func tuple(_ v: JSONValue) -> [JSONValue] {
+            guard case .object(let parts) = v else { return [v] }
+            var values: [JSONValue] = []
+            for name in sortKeyFields {
+                guard let part = parts[name], !part.isNull else { break }
+                values.append(part)
+            }
+            return values
+        }
+        switch op {
+        case "eq": return .eq(tuple(operand))
+        case "le": return .le(tuple(operand))
+        case "lt": return .lt(tuple(operand))
+        case "ge": return .ge(tuple(operand))
+        case "gt": return .gt(tuple(operand))
+        case "beginsWith": return .beginsWith(tuple(operand))
+        case "between":
+            guard case .array(let bounds) = operand, bounds.count == 2 else {
+                throw GraphQLErrorBody(message: "between takes exactly two values.", code: .badUserInput)
+            }
+            return .between(tuple(bounds[0]), tuple(bounds[1]))
+        default:
+            throw GraphQLErrorBody(message: "Unknown key condition operator \(op).", code: .badUserInput)
+        }
+    }
+
+    private func filter(_ value: JSONValue?, argument: String) throws(GraphQLErrorBody) -> FilterExpression? {
+        guard let value, !value.isNull else { return nil }
+        do {
+            return try FilterExpression(input: value)
+        } catch {
+            throw GraphQLErrorBody(message: "Invalid \(argument): \(error.message)", code: .badUserInput)
+        }
+    }
+
+    // MARK: - Mutations
+
+    private func inputObject(_ arguments: [String: JSONValue]) throws(GraphQLErrorBody) -> [String: JSONValue] {
+        guard case .object(let input)? = arguments["input"] else {
+            throw GraphQLErrorBody(message: "input is required.", code: .badUserInput)
+        }
+        return input
+    }
+
+    /// Takes `id` and `_version` out of an update/delete input; `_version` is required so
+    /// that no client overwrites a change it has not seen.
+    private func identity(_ input: inout [String: JSONValue]) throws(GraphQLErrorBody) -> (String, Int64) {
+        guard case .string(let id)? = input.removeValue(forKey: "id") else {
+            throw GraphQLErrorBody(message: "input.id is required.", code: .badUserInput)
+        }
+        guard case .int(let version)? = input.removeValue(forKey: Record.MetaField.version) else {
+            throw GraphQLErrorBody(
+                message: "input._version is required: send the _version you last read.", code: .badUserInput)
+        }
+        return (id, version)
+    }
+
+    private func requiredString(_ arguments: [String: JSONValue], _ name: String) throws(GraphQLErrorBody) -> String {
+        guard case .string(let s)? = arguments[name] else {
+            throw GraphQLErrorBody(message: "\(name) is required.", code: .badUserInput)
+        }
+        return s
+    }
+
+    // MARK: - Store errors
+
+    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(GraphQLErrorBody) -> T {
+        do { return try body() } catch { throw report(error) }
+    }
+
+    private func storeWrite<T>(_ body: () async throws(StoreError) -> T) async throws(GraphQLErrorBody) -> T {
+        do { return try await body() } catch { throw report(error) }
+    }
+
+    private func report(_ error: StoreError) -> GraphQLErrorBody {
+        let body = Self.map(error)
+        if body.code == .internalError {
+            // Details stay in the log; the client only learns that it was our fault.
+            logger.error("store failure", metadata: ["error": "\(error)"])
+        }
+        return body
+    }
+
+    static func map(_ error: StoreError) -> GraphQLErrorBody {
+        switch error {
+        case .notFound(let model, let id):
+            return GraphQLErrorBody(message: "No \(model) with id \"\(id)\".", code: .notFound)
+        case .alreadyExists(let model, let id):
+            return GraphQLErrorBody(message: "A \(model) with id \"\(id)\" already exists.", code: .conditionFailed)
+        case .conditionFailed:
+            return GraphQLErrorBody(message: "The conditional request failed.", code: .conditionFailed)
+        case .versionConflict(let current):
+            return GraphQLErrorBody(
+                message: "Conflict resolver rejects mutation.", code: .conflictUnhandled,
+                extensions: [("data", .object(current.values()))])
+        case .invalidValue(let field, let reason):
+            return GraphQLErrorBody(message: "Invalid value for \(field): \(reason)", code: .badUserInput)
+        case .invalidQuery(let reason):
+            return GraphQLErrorBody(message: reason, code: .badUserInput)
+        case .unknownModel, .incompatibleSchema, .closed, .sqlite:
+            return GraphQLErrorBody(message: "Internal server error.", code: .internalError)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import TideModel
+
+/// Writes resolved values as JSON following the selection set, applying the spec's null
+/// propagation (§6.4.4): a null in a non-null position nulls the nearest nullable parent.
+struct ResponseWriter {
+    let types: TypeTable
+    let models: [String: ModelType]
+    let variables: [String: JSONValue]
+    var out = JSONWriter(capacity: 1024)
+    var errors: [GraphQLErrorBody] = []
+
+    /// Writes `value` of `type` for `field`; false when it was null in a non-null position and
+    /// nothing usable was written (the caller must null its own position).
+    mutating func write(_ type: TypeRef, _ value: OutputValue, field: CollectedField, parentType: String, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+        if case .nonNull(let inner) = type {
+            guard !value.isNull else {
+                errors.append(
+                    GraphQLErrorBody(
+                        message: "Cannot return null for non-nullable field \(parentType).\(field.name).",
+                        locations: [field.location], path: path, code: .internalError))
+                return false
+            }
+            return writeNullable(inner, value, field: field, parentType: parentType, path: path)
+        }
+        let mark = out.count
+        if writeNullable(type, value, field: field, parentType: parentType, path: path) { return true }
+        out.truncate(to: mark)
+        out.null()
+        return true
+    }
+
+    private mutating func writeNullable(
+        _ type: TypeRef, _ value: OutputValue, field: CollectedField, parentType: String, path: [GraphQLErrorBody.PathComponent]
+    ) -> Bool {
+        if value.isNull {
+            out.null()
+            return true
+        }
+        switch type {
+        case .nonNull:
+            return write(type, value, field: field, parentType: parentType, path: path)
+        case .list(let itemType):
+            let items: [OutputValue]
+            switch value {
+            case .records(let records): items = records.map(OutputValue.record)
+            case .json(.array(let values)): items = values.map(OutputValue.json)
+            default: items = [value]
+            }
+            out.raw("[")
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.raw(",") }
+                if !write(itemType, item, field: field, parentType: parentType, path: path + [.index(i)]) { return false }
+            }
+            out.raw("]")
+            return true
+        case .named(let name):
+            switch types.kind(of: name) {
+            case .object?:
+                return writeObject(name, value, selections: field, path: path)
+            default:
+                if case .json(let json) = value { out.write(json) } else { out.null() }
+                return true
+            }
+        }
+    }
+
+    /// Writes the selected fields of an object of type `typeName`.
+    mutating func writeObject(_ typeName: String, _ value: OutputValue, selections field: CollectedField, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+        let fields = field.children.collect(variables: variables, needsCollection: field.childrenNeedCollection)
+        return writeFields(fields, of: typeName, value, path: path)
+    }
+
+    mutating func writeFields(_ fields: [CollectedField], of typeName: String, _ value: OutputValue, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+        out.raw("{")
+        for (i, child) in fields.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.key(child.responseKey)
+            if child.name == "__typename" {
+                out.string(typeName)
+                continue
+            }
+            guard let childType = types.outputField(typeName, child.name)?.type else {
+                // Validation rules out unknown fields; keep the response well-formed regardless.
+                out.null()
+                continue
+            }
+            let childValue = fieldValue(child.name, of: value, typeName: typeName)
+            if !write(childType, childValue, field: child, parentType: typeName, path: path + [.key(child.responseKey)]) {
+                return false
+            }
+        }
+        out.raw("}")
+        return true
+    }
+
+    private func fieldValue(_ name: String, of value: OutputValue, typeName: String) -> OutputValue {
+        switch value {
+        case .record(let record):
+            switch name {
+            case Record.MetaField.id: return .json(.string(record.id))
+            case Record.MetaField.version: return .json(.int(record.version))
+            case Record.MetaField.deleted: return .json(.bool(record.deleted))
+            case Record.MetaField.lastChangedAt: return .json(.int(record.lastChangedAt))
+            default:
+                let model = models[typeName]
+                if name == (model?.createdAtField ?? "createdAt") { return .json(.string(record.createdAt)) }
+                if name == (model?.updatedAtField ?? "updatedAt") { return .json(.string(record.updatedAt)) }
+                return .json(record.fields[name] ?? .null)
+            }
+        case .connection(let connection):
+            switch name {
+            case "items": return .records(connection.items)
+            case "nextToken": return .json(connection.nextToken.map(JSONValue.string) ?? .null)
+            case "startedAt": return .json(connection.startedAt.map(JSONValue.int) ?? .null)
+            default: return .null
+            }
+        case .json(.object(let object)):
+            return .json(object[name] ?? .null)
+        default:
+            return .null
+        }
+    }
+}

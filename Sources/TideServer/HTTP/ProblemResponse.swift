@@ -1,0 +1,33 @@
+import Hummingbird
+import TideModel
+
+/// RFC 9457 problem details (`application/problem+json`) for failures outside GraphQL:
+/// wrong method or media type, oversized bodies, unknown routes.
+struct ProblemResponse {
+    static func make(_ status: HTTPResponse.Status, detail: String, headers extra: HTTPFields = [:]) -> Response {
+        let body: JSONValue = [
+            "type": "about:blank",
+            "title": .string(status.reasonPhrase),
+            "status": .int(Int64(status.code)),
+            "detail": .string(detail),
+        ]
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.jsonBytes)))
+    }
+}
+
+/// Turns every error that escapes a route (including Hummingbird's own 404/413) into a problem
+/// response, so no client ever sees a bare status or an internal message.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            return ProblemResponse.make(error.status, detail: error.body ?? error.status.reasonPhrase, headers: error.headers)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return ProblemResponse.make(.internalServerError, detail: "Internal server error.")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TideCrypto
+import TideGraphQL
+import TideModel
+import TideSchema
+import TideStore
+
+/// Why the server could not start; each case prints as a message for the operator.
+public enum ServerStartupError: Error, CustomStringConvertible {
+    case schema(SchemaLoadError)
+    case incompatibleData([String])
+    case invalidKeyFile(String, String)
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .schema(let error): "\(error)"
+        case .incompatibleData(let problems):
+            "The data folder cannot follow this schema change:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+        case .invalidKeyFile(let path, let reason): "Key file \(path): \(reason)"
+        case .store(let error): "Could not open the store: \(error)"
+        }
+    }
+}
+
+/// The `tidewater` server: schema → store → GraphQL engine → HTTP, with maintenance.
+///
+/// ```swift
+/// var configuration = ServerConfiguration()
+/// configuration.port = 0
+/// let server = try TidewaterServer(configuration: configuration)
+/// try await server.run { port in print("listening on \(port)") }
+/// ```
+public struct TidewaterServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: Store
+    public let engine: GraphQLEngine
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    /// Loads the schema, opens (and migrates) the store and builds the engine; throws
+    /// `ServerStartupError` before anything listens.
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "tidewater")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let schema: AppSchema
+        do {
+            schema = try SchemaLoader.load(path: configuration.schemaPath)
+        } catch {
+            throw ServerStartupError.schema(error)
+        }
+        var storeConfiguration = StoreConfiguration(directory: configuration.dataDirectory, durability: configuration.durability)
+        storeConfiguration.tombstoneRetentionSeconds = configuration.tombstoneRetentionSeconds
+        storeConfiguration.feedRetentionSeconds = configuration.feedRetentionSeconds
+        do {
+            store = try Store(schema: schema, configuration: storeConfiguration, logger: logger)
+        } catch let error as StoreError {
+            if case .incompatibleSchema(let problems) = error { throw ServerStartupError.incompatibleData(problems) }
+            throw ServerStartupError.store(error)
+        }
+        let key = try KeyFile.loadOrCreate(
+            named: "page-token", in: configuration.dataDirectory, length: MessageAuthenticator.keyLength)
+        engine = try GraphQLEngine(schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, logger: logger)
+        metrics = ServerMetrics()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
+    /// closes the store cleanly. `onListening` receives the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router()
+        router.middlewares.add(ProblemMiddleware())
+        GraphQLRoutes(engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        OperationalRoutes(store: store, metrics: metrics).register(on: router)
+
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? configuration.port)
+            },
+            logger: logger
+        )
+        let maintenance = MaintenanceService(
+            store: store, metrics: metrics, interval: configuration.maintenanceIntervalSeconds, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: maintenance),
+                    .init(service: app),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+        defer { store.close() }
+        try await group.run()
+        logger.info("stopped")
+    }
+}

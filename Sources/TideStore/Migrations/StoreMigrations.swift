@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+
+/// The store's own tables, as an ordered list of named migrations. `PRAGMA user_version` holds
+/// how many have been applied; `_store_migrations` records their names. Append only: never edit
+/// or reorder a migration that has shipped.
+enum StoreMigrations {
+    struct Migration: Sendable {
+        let name: String
+        let sql: String
+    }
+
+    static let all: [Migration] = [
+        Migration(
+            name: "0001-feed-checkpoints-model-fields",
+            sql: """
+                CREATE TABLE "_store_migrations"("name" TEXT PRIMARY KEY NOT NULL, "applied_at" INTEGER NOT NULL);
+                CREATE TABLE "_feed"(
+                    "seq" INTEGER PRIMARY KEY AUTOINCREMENT,
+                    "model" TEXT NOT NULL,
+                    "id" TEXT NOT NULL,
+                    "op" TEXT NOT NULL,
+                    "version" INTEGER NOT NULL,
+                    "old_image" TEXT,
+                    "new_image" TEXT,
+                    "actor" TEXT NOT NULL,
+                    "ts" INTEGER NOT NULL,
+                    "reason" TEXT
+                );
+                CREATE TABLE "_checkpoints"(
+                    "consumer" TEXT PRIMARY KEY NOT NULL,
+                    "seq" INTEGER NOT NULL,
+                    "updated_at" INTEGER NOT NULL
+                );
+                CREATE TABLE "_model_fields"(
+                    "model" TEXT NOT NULL,
+                    "field" TEXT NOT NULL,
+                    "type" TEXT NOT NULL,
+                    PRIMARY KEY ("model", "field")
+                ) WITHOUT ROWID;
+                """),
+    ]
+
+    /// Applies the missing migrations; call inside a transaction.
+    static func apply(_ connection: Connection, logger: Logger) throws(StoreError) {
+        let version = try connection.queryFirst("PRAGMA user_version") { Int($0.int64(0)) } ?? 0
+        guard version <= all.count else {
+            throw .incompatibleSchema([
+                "the data folder was written by a newer Tidewater (store format \(version); this build knows up to \(all.count))"
+            ])
+        }
+        for (index, migration) in all.enumerated().dropFirst(version) {
+            logger.notice("applying store migration", metadata: ["migration": "\(migration.name)"])
+            try connection.execute(migration.sql)
+            try connection.run(
+                "INSERT INTO \"_store_migrations\"(\"name\", \"applied_at\") VALUES (?, ?)",
+                [.text(migration.name), .int(Timestamps.milliseconds(Date()))])
+            try connection.execute("PRAGMA user_version = \(index + 1)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import TideModel
+
+/// Everything the store can throw. Write errors that concern one record (`notFound`,
+/// `alreadyExists`, `conditionFailed`, `versionConflict`, `invalidValue`) fail only that write;
+/// the other writes committed in the same batch are unaffected.
+public enum StoreError: Error, Sendable {
+    case unknownModel(String)
+    case notFound(model: String, id: String)
+    case alreadyExists(model: String, id: String)
+    /// The write's condition did not hold; `current` is the stored record (nil on create).
+    case conditionFailed(current: Record?)
+    /// `expectedVersion` differed from the stored `_version`; `current` is the stored record.
+    case versionConflict(current: Record)
+    case invalidValue(field: String, reason: String)
+    case invalidQuery(String)
+    /// The schema cannot be applied to the stored data, e.g.
+    /// `["Note.priority: type changed from Int to String"]`.
+    case incompatibleSchema([String])
+    /// The store was closed.
+    case closed
+    case sqlite(code: Int32, message: String)
+}
+
+extension StoreError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .unknownModel(let name): "unknown model '\(name)'"
+        case .notFound(let model, let id): "\(model) '\(id)' not found"
+        case .alreadyExists(let model, let id): "\(model) '\(id)' already exists"
+        case .conditionFailed: "the condition did not hold"
+        case .versionConflict(let current): "version conflict: the stored version is \(current.version)"
+        case .invalidValue(let field, let reason): "invalid value for '\(field)': \(reason)"
+        case .invalidQuery(let message): "invalid query: \(message)"
+        case .incompatibleSchema(let problems): "the schema is incompatible with the stored data: " + problems.joined(separator: "; ")
+        case .closed: "the store is closed"
+        case .sqlite(let code, let message): "SQLite error \(code): \(message)"
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import TideModel
+
+/// The writer thread's view of the database: the record operations that jobs run inside the
+/// batch transaction, and the clock that stamps them. Used only on the writer thread.
+final class WriteSession {
+    let connection: Connection
+    let logger: Logger
+    /// The highest feed seq written so far in this transaction (committed or not).
+    var lastFeedSeq: Int64
+    /// Never moves backwards, so `_lastChangedAt` follows commit order.
+    private var lastMillis: Int64 = 0
+
+    static let ttlActor = "system:ttl"
+
+    init(connection: Connection, logger: Logger, lastFeedSeq: Int64) {
+        self.connection = connection
+        self.logger = logger
+        self.lastFeedSeq = lastFeedSeq
+    }
+
+    func nowMillis() -> Int64 {
+        lastMillis = max(lastMillis, Timestamps.milliseconds(Date()))
+        return lastMillis
+    }
+
+    // MARK: Records
+
+    func fetch(_ table: ModelTable, id: String) throws(StoreError) -> StoredRow? {
+        try connection.queryFirst(table.selectByID, [.text(id)]) { RecordCodec.decode($0, table) }
+    }
+
+    func isExpired(_ row: StoredRow, _ table: ModelTable, nowMillis: Int64) -> Bool {
+        guard let ttl = table.ttl, case .field(let index) = ttl.source, case .int(let expiry) = row.values[index] else {
+            return false
+        }
+        return expiry <= nowMillis / 1000
+    }
+
+    func create(
+        _ table: ModelTable, id: String, values: [(Int, JSONValue)], condition: FilterExpression?, actor: String
+    ) throws(StoreError) -> Record {
+        if try connection.queryFirst(table.existsByID, [.text(id)], { _ in true }) != nil {
+            throw .alreadyExists(model: table.name, id: id)
+        }
+        if let condition, !FilterEvaluator.matches(condition, [:]) { throw .conditionFailed(current: nil) }
+        var fields = [JSONValue](repeating: .null, count: table.fields.count)
+        for (index, value) in values { fields[index] = value }
+        let now = nowMillis()
+        let stamp = Timestamps.iso8601(milliseconds: now)
+        let row = StoredRow(
+            id: id, version: 1, deleted: false, lastChangedAt: now, createdAt: stamp, updatedAt: stamp, values: fields)
+        try connection.run(table.insert, RecordCodec.insertBindings(row, table))
+        let record = row.record(table)
+        try appendFeed(table, record: record, operation: .insert, old: nil, actor: actor, reason: nil)
+        return record
+    }
+
+    /// Loads a live record for update or delete and checks version and condition.
+    private func current(
+        _ table: ModelTable, id: String, expectedVersion: Int64?, condition: FilterExpression?, now: Int64
+    ) throws(StoreError) -> (StoredRow, Record) {
+        guard let row = try fetch(table, id: id), !row.deleted, !isExpired(row, table, nowMillis: now) else {
+            throw .notFound(model: table.name, id: id)
+        }
+        let record = row.record(table)
+        if let expectedVersion, expectedVersion != row.version { throw .versionConflict(current: record) }
+        if let condition, !FilterEvaluator.matches(condition, table.values(of: record)) {
+            throw .conditionFailed(current: record)
+        }
+        return (row, record)
+    }
+
+    func update(
+        _ table: ModelTable, id: String, expectedVersion: Int64?, values: [(Int, JSONValue)], condition: FilterExpression?,
+        actor: String
+    ) throws(StoreError) -> Record {
+        let now = nowMillis()
+        let (stored, old) = try current(table, id: id, expectedVersion: expectedVersion, condition: condition, now: now)
+        var row = stored
+        for (index, value) in values { row.values[index] = value }
+        row.version += 1
+        row.lastChangedAt = now
+        row.updatedAt = Timestamps.iso8601(milliseconds: now)
+        try connection.run(table.update, RecordCodec.updateBindings(row, table))
+        let record = row.record(table)
+        try appendFeed(table, record: record, operation: .modify, old: old, actor: actor, reason: nil)
+        return record
+    }
+
+    func delete(
+        _ table: ModelTable, id: String, expectedVersion: Int64?, condition: FilterExpression?, actor: String
+    ) throws(StoreError) -> Record {
+        let now = nowMillis()
+        let (row, old) = try current(table, id: id, expectedVersion: expectedVersion, condition: condition, now: now)
+        return try tombstone(table, row, old: old, now: now, actor: actor, reason: nil)
+    }
+
+    /// Marks a record deleted (`_deleted`, `_version` + 1, `_lastChangedAt` = now), keeping its
+    /// fields for delta sync, and appends the REMOVE entry.
+    private func tombstone(
+        _ table: ModelTable, _ row: StoredRow, old: Record, now: Int64, actor: String, reason: String?
+    ) throws(StoreError) -> Record {
+        var row = row
+        row.deleted = true
+        row.version += 1
+        row.lastChangedAt = now
+        try connection.run(table.update, RecordCodec.updateBindings(row, table))
+        let record = row.record(table)
+        try appendFeed(table, record: record, operation: .remove, old: old, actor: actor, reason: reason)
+        return record
+    }
+
+    /// Tombstones up to `limit` records of `table` whose TTL is ≤ `nowSeconds`.
+    func sweepExpired(_ table: ModelTable, nowSeconds: Int64, limit: Int) throws(StoreError) -> Int {
+        guard let sql = table.selectExpired else { return 0 }
+        var rows: [StoredRow] = []
+        try connection.query(sql, [.int(nowSeconds), .int(Int64(limit))]) { rows.append(RecordCodec.decode($0, table)) }
+        let now = nowMillis()
+        for row in rows {
+            _ = try tombstone(table, row, old: row.record(table), now: now, actor: Self.ttlActor, reason: "ttl")
+        }
+        return rows.count
+    }
+
+    // MARK: Feed and retention
+
+    private func appendFeed(
+        _ table: ModelTable, record: Record, operation: FeedEntry.Operation, old: Record?, actor: String, reason: String?
+    ) throws(StoreError) {
+        let newImage = JSONValue.object(table.values(of: record)).jsonString
+        let oldImage = old.map { JSONValue.object(table.values(of: $0)).jsonString }
+        try connection.run(
+            FeedSQL.insert,
+            [
+                .text(table.name), .text(record.id), .text(operation.rawValue), .int(record.version),
+                oldImage.map { .text($0) } ?? .null, .text(newImage), .text(actor), .int(record.lastChangedAt),
+                reason.map { .text($0) } ?? .null,
+            ])
+        lastFeedSeq = connection.lastInsertRowID
+    }
+
+    func purgeTombstones(_ table: ModelTable, olderThanMillis cutoff: Int64, limit: Int) throws(StoreError) -> Int {
+        try connection.run(table.purgeTombstones, [.int(cutoff), .int(Int64(limit))])
+    }
+
+    /// Deletes up to `limit` feed entries older than `cutoff`, never past the lowest checkpoint.
+    func purgeFeed(olderThanMillis cutoff: Int64, limit: Int) throws(StoreError) -> Int {
+        let lowestCheckpoint = try connection.queryFirst(FeedSQL.lowestCheckpoint) { $0.optionalInt64(0) } ?? nil
+        let firstRecent = try connection.queryFirst(FeedSQL.firstRecent, [.int(cutoff)]) { $0.int64(0) }
+        var upTo = firstRecent.map { $0 - 1 } ?? lastFeedSeq
+        if let lowestCheckpoint { upTo = min(upTo, lowestCheckpoint) }
+        guard upTo > 0 else { return 0 }
+        return try connection.run(FeedSQL.purge, [.int(upTo), .int(Int64(limit))])
+    }
+
+    func saveCheckpoint(consumer: String, seq: Int64) throws(StoreError) {
+        try connection.run(FeedSQL.saveCheckpoint, [.text(consumer), .int(seq), .int(nowMillis())])
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import TideModel
+import TideServer
+import TideStore
+
+/// Reads a JSON configuration file into `ServerConfiguration` (see Fixtures/config/tidewater.json).
+/// Unknown keys are an error, so a typo does not silently fall back to a default.
+enum ConfigFile {
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func apply(path: String, to configuration: inout ServerConfiguration) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Problem(description: "cannot read \(path)") }
+        guard case .object(let object) = try JSONParser.parse(Array(data)) else {
+            throw Problem(description: "\(path): the configuration must be a JSON object")
+        }
+        for (key, value) in object {
+            func int() throws -> Int {
+                guard case .int(let i) = value else { throw Problem(description: "\(path): \(key) must be an integer") }
+                return Int(i)
+            }
+            func string() throws -> String {
+                guard case .string(let s) = value else { throw Problem(description: "\(path): \(key) must be a string") }
+                return s
+            }
+            switch key {
+            case "schema": configuration.schemaPath = try string()
+            case "data": configuration.dataDirectory = try string()
+            case "host": configuration.host = try string()
+            case "port": configuration.port = try int()
+            case "durability":
+                guard let d = Durability(rawValue: try string()) else {
+                    throw Problem(description: "\(path): durability must be \"full\" or \"normal\"")
+                }
+                configuration.durability = d
+            case "maxBodyBytes": configuration.maxBodyBytes = try int()
+            case "maxDepth": configuration.limits.maxDepth = try int()
+            case "maxAliases": configuration.limits.maxAliases = try int()
+            case "maxPageSize": configuration.limits.maxPageSize = try int()
+            case "tombstoneRetentionSeconds": configuration.tombstoneRetentionSeconds = Int64(try int())
+            case "feedRetentionSeconds": configuration.feedRetentionSeconds = Int64(try int())
+            case "maintenanceIntervalSeconds": configuration.maintenanceIntervalSeconds = Double(try int())
+            default: throw Problem(description: "\(path): unknown setting \"\(key)\"")
+            }
+        }
+    }
+}

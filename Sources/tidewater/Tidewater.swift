@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TideModel
+import TideSchema
+import TideServer
+import TideStore
+
+@main
+struct Tidewater: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tidewater",
+        abstract: "Tidewater: an offline-first GraphQL backend over SQLite.",
+        subcommands: [Serve.self, SchemaCommand.self]
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the GraphQL API for a schema.")
+
+    @Option(help: "The annotated schema (SDL). Default: Schema/example.graphql")
+    var schema: String?
+    @Option(help: "The data folder. Default: ./tidewater-data")
+    var data: String?
+    @Option(help: "Address to listen on. Default: 127.0.0.1")
+    var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one. Default: 4000")
+    var port: Int?
+    @Option(help: "full (fsync every commit, the default) or normal.")
+    var durability: Durability?
+    @Option(help: "A JSON configuration file; command-line options override it.")
+    var config: String?
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        if let config {
+            do {
+                try ConfigFile.apply(path: config, to: &configuration)
+            } catch {
+                FileHandle.standardError.write(Data("tidewater: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        if let schema { configuration.schemaPath = schema }
+        if let data { configuration.dataDirectory = data }
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let durability { configuration.durability = durability }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        let server: TidewaterServer
+        do {
+            server = try TidewaterServer(configuration: configuration)
+        } catch {
+            FileHandle.standardError.write(Data("tidewater: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let host = configuration.host
+        try await server.run { port in
+            // Written unbuffered: tests and scripts wait for this line to learn the port.
+            FileHandle.standardOutput.write(Data("Tidewater is serving http://\(host):\(port)/graphql\n".utf8))
+        }
+    }
+}
+
+extension Durability: ExpressibleByArgument {}
+
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema", abstract: "Check a schema or print its generated API.", subcommands: [Check.self, Print.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate an annotated schema; problems print as file:line:column: message.")
+        @Argument(help: "The schema file.") var path: String
+
+        func run() throws {
+            do {
+                let schema = try SchemaLoader.load(path: path)
+                print("\(path): OK (\(schema.models.count) models)")
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Print: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the full client-facing SDL generated from a schema.")
+        @Argument(help: "The schema file.") var path: String
+
+        func run() throws {
+            do {
+                print(SDLGenerator.generate(try SchemaLoader.load(path: path)))
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}

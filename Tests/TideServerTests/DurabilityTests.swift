@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import Testing
+import TideModel
+import TideSchema
+import TideStore
+
+/// Process-level behaviour: crash safety, graceful stop, migrations, the schema CLI.
+@Suite struct DurabilityTests {
+    /// Concurrent creates, then SIGKILL mid-load: every acknowledged create must be there after
+    /// a restart, at its version, and the change feed must have no holes.
+    @Test func acknowledgedWritesSurviveSIGKILL() async throws {
+        let server = try await ServerProcess()
+        let client = GraphQLClient(server)
+        let acknowledged = Mutex<[String: Int64]>([:])
+        let workers = 16
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    for i in 0..<10_000 {
+                        let id = "w\(worker)-\(i)"
+                        guard let reply = try? await client.post(
+                            "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id _version } }",
+                            variables: ["input": ["id": .string(id), "title": "crash test"]])
+                        else { return }  // the server died under us
+                        if let version = reply.json["data"]?["createNote"]?["_version"]?.intValue {
+                            acknowledged.withLock { $0[id] = version }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                // Let load build up, then kill without warning.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while acknowledged.withLock({ $0.count }) < 300 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                await server.crash()
+            }
+            try await group.waitForAll()
+        }
+        let acked = acknowledged.withLock { $0 }
+        #expect(acked.count >= 300)
+
+        let restarted = try await ServerProcess(dataDirectory: server.dataDirectory)
+        let again = GraphQLClient(restarted)
+        var missing: [String] = []
+        for (id, version) in acked {
+            let data = try await again.data("query G($id: ID!) { getNote(id: $id) { _version } }", variables: ["id": .string(id)])
+            if data["getNote"]?["_version"]?.intValue != version { missing.append(id) }
+        }
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
+        await restarted.stop()
+
+        // Inspect the feed in the real database file: seq must be 1…N without holes.
+        let schema = try SchemaLoader.load(path: ServerProcess.packageRoot.appendingPathComponent("Schema/example.graphql").path)
+        let store = try Store(schema: schema, configuration: StoreConfiguration(directory: server.dataDirectory.path))
+        var expected: Int64 = 1
+        var after: Int64 = 0
+        var entries = 0
+        while true {
+            let batch = try store.feed(after: after, limit: 1000)
+            if batch.isEmpty { break }
+            for entry in batch {
+                #expect(entry.seq == expected)
+                expected += 1
+            }
+            entries += batch.count
+            after = batch.last!.seq
+        }
+        #expect(entries >= acked.count)
+        store.close()
+        server.removeData()
+    }
+
+    @Test func sigtermStopsGracefullyWithExitZero() async throws {
+        let server = try await ServerProcess()
+        _ = try await GraphQLClient(server).data("mutation { createNote(input: {title: \"bye\"}) { id } }")
+        let status = await server.stop()
+        #expect(status == 0)
+        server.removeData()
+    }
+
+    @Test func startingWithAChangedSchemaMigratesOrRefuses() async throws {
+        let folder = ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let v1 = folder.appendingPathComponent("v1.graphql")
+        let v2 = folder.appendingPathComponent("v2.graphql")
+        let v3 = folder.appendingPathComponent("v3.graphql")
+        try "type Task @model { id: ID!, title: String!, rank: Int }".write(to: v1, atomically: true, encoding: .utf8)
+        try """
+            type Task @model { id: ID!, title: String!, rank: Int, label: String @index(name: "byLabel", queryField: "tasksByLabel") }
+            type Tag @model { id: ID!, name: String }
+            """.write(to: v2, atomically: true, encoding: .utf8)
+        try "type Task @model { id: ID!, title: String!, rank: String }".write(to: v3, atomically: true, encoding: .utf8)
+        let data = folder.appendingPathComponent("data")
+
+        let first = try await ServerProcess(schema: v1.path, dataDirectory: data)
+        _ = try await GraphQLClient(first).data("mutation { createTask(input: {id: \"t1\", title: \"keep me\", rank: 3}) { id } }")
+        #expect(await first.stop() == 0)
+
+        let second = try await ServerProcess(schema: v2.path, dataDirectory: data)
+        let client = GraphQLClient(second)
+        let kept = try await client.data("{ getTask(id: \"t1\") { title rank label } }")
+        #expect(kept["getTask"] == ["title": "keep me", "rank": 3, "label": .null])
+        _ = try await client.data("mutation { updateTask(input: {id: \"t1\", _version: 1, label: \"x\"}) { id } }")
+        let byLabel = try await client.data("{ tasksByLabel(label: \"x\") { items { id } } }")
+        #expect(byLabel["tasksByLabel"]?["items"] == [["id": "t1"]])
+        _ = try await client.data("mutation { createTag(input: {name: \"new model\"}) { id } }")
+        #expect(await second.stop() == 0)
+
+        do {
+            _ = try await ServerProcess(schema: v3.path, dataDirectory: data, startTimeout: .seconds(30))
+            Issue.record("a type change must be refused")
+        } catch let failure as TestFailure {
+            #expect(failure.description.contains("Task.rank"))
+        }
+    }
+
+    @Test func schemaCheckAndPrint() async throws {
+        let folder = ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bad = folder.appendingPathComponent("bad.graphql")
+        try "type Note @model @ttl(field: \"title\") {\n  id: ID!\n  title: String @nope\n}\n".write(to: bad, atomically: true, encoding: .utf8)
+        let check = try runCLI(["schema", "check", bad.path])
+        #expect(check.status != 0)
+        #expect(check.stderr.contains("\(bad.path):3:17:"), "unknown directive reported at its position: \(check.stderr)")
+        #expect(check.stderr.contains("@ttl"))
+
+        let example = ServerProcess.packageRoot.appendingPathComponent("Schema/example.graphql").path
+        let ok = try runCLI(["schema", "check", example])
+        #expect(ok.status == 0)
+        let printed = try runCLI(["schema", "print", example])
+        #expect(printed.status == 0)
+        #expect(printed.stdout.contains("listNotes(filter: ModelNoteFilterInput, limit: Int, nextToken: String): ModelNoteConnection"))
+    }
+
+    private func runCLI(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}

