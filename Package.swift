@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian: libsqlite3-dev, libsodium-dev).
@@ -65,6 +66,7 @@ let package = Package(
             dependencies: [
                 "TideGraphQL", "TideSchema", "TideStore", "TideCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -83,7 +85,7 @@ let package = Package(
 
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
-        .testTarget(name: "TideStoreTests", dependencies: ["TideStore", "TideSchema"], swiftSettings: swiftSettings),
+        .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideServerTests",
             dependencies: ["TideServer", "TideSchema", "TideStore", "TideModel"],

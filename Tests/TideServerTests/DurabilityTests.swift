@@ -12,7 +12,7 @@ import TideStore
     @Test func acknowledgedWritesSurviveSIGKILL() async throws {
         let server = try await ServerProcess()
         let client = GraphQLClient(server)
-        let acknowledged = Mutex<[String: Int64]>([:])
+        let acknowledged = Acknowledged()
         let workers = 16
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<workers {
@@ -24,7 +24,7 @@ import TideStore
                             variables: ["input": ["id": .string(id), "title": "crash test"]])
                         else { return }  // the server died under us
                         if let version = reply.json["data"]?["createNote"]?["_version"]?.intValue {
-                            acknowledged.withLock { $0[id] = version }
+                            acknowledged.record(id, version)
                         }
                     }
                 }
@@ -32,14 +32,14 @@ import TideStore
             group.addTask {
                 // Let load build up, then kill without warning.
                 let deadline = ContinuousClock.now + .seconds(20)
-                while acknowledged.withLock({ $0.count }) < 300 && ContinuousClock.now < deadline {
+                while acknowledged.count < 300 && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 await server.crash()
             }
             try await group.waitForAll()
         }
-        let acked = acknowledged.withLock { $0 }
+        let acked = acknowledged.all
         #expect(acked.count >= 300)
 
         let restarted = try await ServerProcess(dataDirectory: server.dataDirectory)
@@ -149,4 +149,12 @@ import TideStore
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
+}
+
+/// Writes the server acknowledged, collected from concurrent workers.
+final class Acknowledged: Sendable {
+    private let versions = Mutex<[String: Int64]>([:])
+    func record(_ id: String, _ version: Int64) { versions.withLock { $0[id] = version } }
+    var count: Int { versions.withLock { $0.count } }
+    var all: [String: Int64] { versions.withLock { $0 } }
 }

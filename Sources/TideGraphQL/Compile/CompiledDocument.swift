@@ -81,27 +81,13 @@ struct FieldSelection: Sendable {
     var childrenNeedCollection: Bool
 }
 
-/// The fields of one selection set as the response shows them (spec §6.3.2 CollectFields):
-/// conditions applied, repeated response keys merged.
-struct CollectedField {
-    var responseKey: String
-    var name: String
-    var arguments: [(name: String, value: any Value)]
-    var children: [FieldSelection]
-    var childrenNeedCollection: Bool
-    var location: Position
-}
-
 extension [FieldSelection] {
-    func collect(variables: [String: JSONValue], needsCollection: Bool) -> [CollectedField] {
-        if !needsCollection {
-            return map {
-                CollectedField(
-                    responseKey: $0.responseKey, name: $0.name, arguments: $0.arguments, children: $0.children,
-                    childrenNeedCollection: $0.childrenNeedCollection, location: $0.location)
-            }
-        }
-        var result: [CollectedField] = []
+    /// The fields of one selection set as the response shows them (spec §6.3.2 CollectFields):
+    /// conditions applied, repeated response keys merged. Without conditions or repeats the
+    /// selections are returned as they are, at no cost.
+    func collect(variables: [String: JSONValue], needsCollection: Bool) -> [FieldSelection] {
+        guard needsCollection else { return self }
+        var result: [FieldSelection] = []
         var indexByKey: [String: Int] = [:]
         for selection in self where selection.conditions.allSatisfy({ $0.holds(variables) }) {
             if let i = indexByKey[selection.responseKey] {
@@ -109,11 +95,9 @@ extension [FieldSelection] {
                 result[i].childrenNeedCollection = true
             } else {
                 indexByKey[selection.responseKey] = result.count
-                result.append(
-                    CollectedField(
-                        responseKey: selection.responseKey, name: selection.name, arguments: selection.arguments,
-                        children: selection.children, childrenNeedCollection: selection.childrenNeedCollection,
-                        location: selection.location))
+                var collected = selection
+                collected.conditions = []
+                result.append(collected)
             }
         }
         return result

@@ -132,10 +132,7 @@ public final class GraphQLEngine: Sendable {
             do {
                 let arguments = try coerceArguments(field, definition: fieldType, variables: variables)
                 let value = try await resolvers.resolve(generated, arguments: arguments, context: context)
-                let root = CollectedField(
-                    responseKey: field.responseKey, name: field.name, arguments: [], children: field.children,
-                    childrenNeedCollection: field.childrenNeedCollection, location: field.location)
-                _ = writer.write(fieldType.type, value, field: root, parentType: rootType, path: path)
+                _ = writer.write(fieldType.type, value, field: field, parentType: rootType, path: path)
             } catch {
                 var located = error
                 located.locations = [field.location]
@@ -161,7 +158,7 @@ public final class GraphQLEngine: Sendable {
     }
 
     private func coerceArguments(
-        _ field: CollectedField, definition: TypeTable.OutputField, variables: [String: JSONValue]
+        _ field: FieldSelection, definition: TypeTable.OutputField, variables: [String: JSONValue]
     ) throws(GraphQLErrorBody) -> [String: JSONValue] {
         var given: [String: any Value] = [:]
         for argument in field.arguments { given[argument.name] = argument.value }

@@ -11,7 +11,7 @@ struct ResponseWriter {
 
     /// Writes `value` of `type` for `field`; false when it was null in a non-null position and
     /// nothing usable was written (the caller must null its own position).
-    mutating func write(_ type: TypeRef, _ value: OutputValue, field: CollectedField, parentType: String, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+    mutating func write(_ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String, path: [GraphQLErrorBody.PathComponent]) -> Bool {
         if case .nonNull(let inner) = type {
             guard !value.isNull else {
                 errors.append(
@@ -30,7 +30,7 @@ struct ResponseWriter {
     }
 
     private mutating func writeNullable(
-        _ type: TypeRef, _ value: OutputValue, field: CollectedField, parentType: String, path: [GraphQLErrorBody.PathComponent]
+        _ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String, path: [GraphQLErrorBody.PathComponent]
     ) -> Bool {
         if value.isNull {
             out.null()
@@ -46,10 +46,16 @@ struct ResponseWriter {
             case .json(.array(let values)): items = values.map(OutputValue.json)
             default: items = [value]
             }
+            // Every item shares one selection set: collect it once, not once per item.
+            var itemField = field
+            if case .object? = types.kind(of: itemType.namedType), field.childrenNeedCollection {
+                itemField.children = field.children.collect(variables: variables, needsCollection: true)
+                itemField.childrenNeedCollection = false
+            }
             out.raw("[")
             for (i, item) in items.enumerated() {
                 if i > 0 { out.raw(",") }
-                if !write(itemType, item, field: field, parentType: parentType, path: path + [.index(i)]) { return false }
+                if !write(itemType, item, field: itemField, parentType: parentType, path: path + [.index(i)]) { return false }
             }
             out.raw("]")
             return true
@@ -65,12 +71,12 @@ struct ResponseWriter {
     }
 
     /// Writes the selected fields of an object of type `typeName`.
-    mutating func writeObject(_ typeName: String, _ value: OutputValue, selections field: CollectedField, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+    mutating func writeObject(_ typeName: String, _ value: OutputValue, selections field: FieldSelection, path: [GraphQLErrorBody.PathComponent]) -> Bool {
         let fields = field.children.collect(variables: variables, needsCollection: field.childrenNeedCollection)
         return writeFields(fields, of: typeName, value, path: path)
     }
 
-    mutating func writeFields(_ fields: [CollectedField], of typeName: String, _ value: OutputValue, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+    mutating func writeFields(_ fields: [FieldSelection], of typeName: String, _ value: OutputValue, path: [GraphQLErrorBody.PathComponent]) -> Bool {
         out.raw("{")
         for (i, child) in fields.enumerated() {
             if i > 0 { out.raw(",") }

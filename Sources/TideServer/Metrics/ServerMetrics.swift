@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import Synchronization
+import TideStore
 
 /// The server's metrics, exposed at `GET /metrics` in Prometheus text format.
 ///
@@ -11,10 +12,6 @@ public final class ServerMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let handles = Mutex<[String: (Metrics.Counter, Metrics.Timer)]>([:])
-    private let batchSize: Metrics.Recorder
-    private let commits: Metrics.Gauge
-    private let writes: Metrics.Gauge
-    private let feedHead: Metrics.Gauge
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -24,13 +21,8 @@ public final class ServerMetrics: Sendable {
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .seconds(1),
         ]
-        factory.valueHistogramBuckets["tidewater_store_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
         self.registry = registry
         self.factory = factory
-        batchSize = Metrics.Recorder(label: "tidewater_store_commit_batch_size", dimensions: [], aggregate: true, factory: factory)
-        commits = Metrics.Gauge(label: "tidewater_store_commits_total", dimensions: [], factory: factory)
-        writes = Metrics.Gauge(label: "tidewater_store_writes_committed_total", dimensions: [], factory: factory)
-        feedHead = Metrics.Gauge(label: "tidewater_feed_head_seq", dimensions: [], factory: factory)
     }
 
     /// Counts one GraphQL request and records its latency.
@@ -50,20 +42,29 @@ public final class ServerMetrics: Sendable {
         timer.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// Records the size of one group commit.
-    public func recordCommitBatch(size: Int) {
-        batchSize.record(size)
-    }
-
-    /// Updates the store gauges just before an exposition.
-    public func updateStore(commits: Int64, writes: Int64, feedHead: Int64) {
-        self.commits.record(commits)
-        self.writes.record(writes)
-        self.feedHead.record(feedHead)
-    }
-
-    /// Prometheus text exposition format.
-    public func exposition() -> [UInt8] {
-        registry.emitToBuffer()
+    /// Prometheus text exposition format: request metrics, then the store's write path
+    /// (read from its own counters, which the writer thread keeps without a metrics call).
+    public func exposition(store: StoreStatistics, feedHead: Int64) -> [UInt8] {
+        var text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        text += "# TYPE tidewater_store_commits_total counter\n"
+        text += "tidewater_store_commits_total \(store.commits)\n"
+        text += "# TYPE tidewater_store_writes_committed_total counter\n"
+        text += "tidewater_store_writes_committed_total \(store.writesCommitted)\n"
+        text += "# TYPE tidewater_store_writes_failed_total counter\n"
+        text += "tidewater_store_writes_failed_total \(store.writesFailed)\n"
+        text += "# TYPE tidewater_store_commit_seconds_total counter\n"
+        text += "tidewater_store_commit_seconds_total \(Double(store.commitNanoseconds) / 1e9)\n"
+        text += "# TYPE tidewater_store_commit_batch_size histogram\n"
+        var cumulative: Int64 = 0
+        for (bound, count) in zip(StoreStatistics.batchSizeBucketBounds, store.batchSizeBucketCounts) {
+            cumulative += count
+            text += "tidewater_store_commit_batch_size_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        text += "tidewater_store_commit_batch_size_bucket{le=\"+Inf\"} \(store.commits)\n"
+        text += "tidewater_store_commit_batch_size_sum \(store.batchSizeSum)\n"
+        text += "tidewater_store_commit_batch_size_count \(store.commits)\n"
+        text += "# TYPE tidewater_feed_head_seq gauge\n"
+        text += "tidewater_feed_head_seq \(feedHead)\n"
+        return Array(text.utf8)
     }
 }

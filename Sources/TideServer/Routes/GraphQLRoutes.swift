@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import TideGraphQL
 import TideModel
 
@@ -33,7 +34,7 @@ struct GraphQLRoutes {
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return ProblemResponse.make(.contentTooLarge, detail: "The request body exceeds \(maxBodyBytes) bytes.")
         }
         let graphQLRequest: GraphQLRequest

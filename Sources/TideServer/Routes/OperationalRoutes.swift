@@ -13,11 +13,9 @@ struct OperationalRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}")))
         }
         router.get("/metrics") { _, _ in
-            let stats = store.statistics
-            metrics.updateStore(commits: stats.commits, writes: stats.writesCommitted, feedHead: store.feedHead)
-            return Response(
+            Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(store: store.statistics, feedHead: store.feedHead))))
         }
     }
 }

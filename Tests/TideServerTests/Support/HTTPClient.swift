@@ -6,7 +6,7 @@ import FoundationNetworking
 #endif
 
 /// A real HTTP client (URLSession, libcurl underneath) for talking to the server under test.
-struct HTTPClient {
+struct HTTPClient: Sendable {
     struct Reply {
         var status: Int
         var headers: [String: String]
@@ -39,7 +39,7 @@ struct HTTPClient {
 }
 
 /// GraphQL over HTTP against one server.
-struct GraphQLClient {
+struct GraphQLClient: Sendable {
     let url: URL
     let http = HTTPClient()
 
