@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "TideServer", "TideSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
