@@ -42,6 +42,8 @@ struct CompiledOperation: Sendable {
     var kind: OperationKind
     var variables: [VariableDefinitionPlan]
     var selections: [FieldSelection]
+    /// The root selections need runtime collection (conditions or repeated response keys).
+    var rootNeedsCollection: Bool
     /// Every root field is `__schema`, `__type` or `__typename` (and at least one is not `__typename`).
     var isIntrospection: Bool
     /// Some root field is `__schema` or `__type`.

@@ -63,6 +63,7 @@ struct DocumentCompiler {
                             defaultValue: $0.defaultValue.map { LiteralValue.resolve($0, variables: [:]) })
                     },
                     selections: selections,
+                    rootNeedsCollection: Self.needsCollection(selections),
                     isIntrospection: introspective && rootNames.isSubset(of: ["__schema", "__type", "__typename"]),
                     touchesIntrospection: introspective,
                     depth: depth,

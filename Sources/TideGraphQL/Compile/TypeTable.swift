@@ -44,7 +44,8 @@ struct TypeTable: Sendable {
         case scalar
         case enumeration(Set<String>)
         case object([String: OutputField])
-        case inputObject([InputField])
+        /// Fields in declaration order, and their names for unknown-field checks.
+        case inputObject([InputField], names: Set<String>)
     }
 
     struct OutputField: Sendable, Hashable {
@@ -70,7 +71,7 @@ struct TypeTable: Sendable {
                 }
                 kinds[d.name.value] = .object(fields)
             case let d as InputObjectTypeDefinition:
-                kinds[d.name.value] = .inputObject(d.fields.map(Self.inputField))
+                kinds[d.name.value] = .inputObject(d.fields.map(Self.inputField), names: Set(d.fields.map(\.name.value)))
             case let d as EnumTypeDefinition:
                 kinds[d.name.value] = .enumeration(Set(d.values.map(\.name.value)))
             case let d as ScalarTypeDefinition:

@@ -109,8 +109,7 @@ public final class GraphQLEngine: Sendable {
     private func run(_ operation: CompiledOperation, variables: [String: JSONValue], context: RequestContext) async -> GraphQLResponse {
         let rootType = operation.kind.rootType
         var writer = ResponseWriter(types: types, models: models, variables: variables)
-        let rootFields = operation.selections.collect(
-            variables: variables, needsCollection: DocumentCompiler.needsCollection(operation.selections))
+        let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var labels: [String] = []
         writer.out.raw("{")
         for (i, field) in rootFields.enumerated() {
@@ -166,9 +165,13 @@ public final class GraphQLEngine: Sendable {
         for argument in definition.arguments {
             var raw: JSONValue?
             if let node = given[argument.name] {
-                // An argument given as a variable the request did not set counts as absent.
-                if let variable = node as? Variable, variables[variable.name.value] == nil {
-                    raw = nil
+                if let variable = node as? Variable {
+                    // Already coerced against the variable's type, which validation checked is
+                    // compatible with this argument (spec §5.8.5); unset counts as absent.
+                    if let value = variables[variable.name.value] {
+                        out[argument.name] = value
+                        continue
+                    }
                 } else {
                     raw = LiteralValue.resolve(node, variables: variables)
                 }

@@ -52,12 +52,11 @@ struct InputCoercer: Sendable {
                 throw Failure(path: path, message: "Value \(value.jsonString) does not exist in \"\(name)\" enum.")
             }
             return value
-        case .inputObject(let fields)?:
+        case .inputObject(let fields, let known)?:
             guard case .object(let object) = value else {
                 throw Failure(path: path, message: "Expected type \"\(name)\" to be an object.")
             }
-            let known = Set(fields.map(\.name))
-            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            if object.keys.contains(where: { !known.contains($0) }), let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Failure(path: path, message: "Field \"\(unknown)\" is not defined by type \"\(name)\".")
             }
             var out: [String: JSONValue] = [:]
