@@ -35,21 +35,14 @@ struct DocumentCompiler {
             let selections = inline(
                 definition.selectionSet, fragments: fragments, conditions: [], lines: lines, aliasCount: &aliasCount)
             let depth = Self.depth(of: selections)
+            let position = lines.location(definition.loc?.start ?? 0)
             if depth > limits.maxDepth {
-                return .failure(
-                    .validation([
-                        GraphQLErrorBody(
-                            message: "Query depth \(depth) exceeds the maximum of \(limits.maxDepth).",
-                            locations: [lines.location(definition.loc?.start ?? 0)], code: .graphQLValidationFailed)
-                    ]))
+                return .failure(Self.limitExceeded("Query depth \(depth) exceeds the maximum of \(limits.maxDepth).", at: position))
             }
             if aliasCount > limits.maxAliases {
                 return .failure(
-                    .validation([
-                        GraphQLErrorBody(
-                            message: "The operation uses \(aliasCount) aliases; at most \(limits.maxAliases) are allowed.",
-                            locations: [lines.location(definition.loc?.start ?? 0)], code: .graphQLValidationFailed)
-                    ]))
+                    Self.limitExceeded(
+                        "The operation uses \(aliasCount) aliases; at most \(limits.maxAliases) are allowed.", at: position))
             }
             let rootNames = Set(selections.map(\.name))
             let introspective = rootNames.contains("__schema") || rootNames.contains("__type")
@@ -112,6 +105,10 @@ struct DocumentCompiler {
             }
         }
         return out
+    }
+
+    private static func limitExceeded(_ message: String, at position: Position) -> GraphQLFailure {
+        .validation([GraphQLErrorBody(message: message, locations: [position], code: .graphQLValidationFailed)])
     }
 
     private static func conditions(_ directives: [Directive]) -> [SelectionCondition] {

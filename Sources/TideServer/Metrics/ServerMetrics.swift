@@ -46,14 +46,14 @@ public final class ServerMetrics: Sendable {
     /// (read from its own counters, which the writer thread keeps without a metrics call).
     public func exposition(store: StoreStatistics, feedHead: Int64) -> [UInt8] {
         var text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
-        text += "# TYPE tidewater_store_commits_total counter\n"
-        text += "tidewater_store_commits_total \(store.commits)\n"
-        text += "# TYPE tidewater_store_writes_committed_total counter\n"
-        text += "tidewater_store_writes_committed_total \(store.writesCommitted)\n"
-        text += "# TYPE tidewater_store_writes_failed_total counter\n"
-        text += "tidewater_store_writes_failed_total \(store.writesFailed)\n"
-        text += "# TYPE tidewater_store_commit_seconds_total counter\n"
-        text += "tidewater_store_commit_seconds_total \(Double(store.commitNanoseconds) / 1e9)\n"
+        func sample(_ name: String, _ type: String, _ value: String) {
+            text += "# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        sample("tidewater_store_commits_total", "counter", "\(store.commits)")
+        sample("tidewater_store_writes_committed_total", "counter", "\(store.writesCommitted)")
+        sample("tidewater_store_writes_failed_total", "counter", "\(store.writesFailed)")
+        sample("tidewater_store_commit_seconds_total", "counter", "\(Double(store.commitNanoseconds) / 1e9)")
+        sample("tidewater_feed_head_seq", "gauge", "\(feedHead)")
         text += "# TYPE tidewater_store_commit_batch_size histogram\n"
         var cumulative: Int64 = 0
         for (bound, count) in zip(StoreStatistics.batchSizeBucketBounds, store.batchSizeBucketCounts) {
@@ -63,8 +63,6 @@ public final class ServerMetrics: Sendable {
         text += "tidewater_store_commit_batch_size_bucket{le=\"+Inf\"} \(store.commits)\n"
         text += "tidewater_store_commit_batch_size_sum \(store.batchSizeSum)\n"
         text += "tidewater_store_commit_batch_size_count \(store.commits)\n"
-        text += "# TYPE tidewater_feed_head_seq gauge\n"
-        text += "tidewater_feed_head_seq \(feedHead)\n"
         return Array(text.utf8)
     }
 }
