@@ -4,7 +4,7 @@ SCHEMA ?= Schema/example.graphql
 DATA ?= ./tidewater-data
 PORT ?= 4000
 
-.PHONY: deps build serve test bench clean
+.PHONY: deps build serve test conformance bench clean
 
 deps:
 	@bash Tools/install-deps.sh
@@ -17,10 +17,18 @@ serve: deps
 	swift build -c $(CONFIG) --product tidewater
 	.build/$(CONFIG)/tidewater serve --schema $(SCHEMA) --data $(DATA) --port $(PORT)
 
-## Install what is missing, build, and run the whole test suite.
+## Install what is missing, build, and run the whole test suite (Swift tests, then the
+## independent graphql-core conformance check).
 test: deps
 	swift build
 	swift test
+	bash Tools/conformance/run.sh
+
+## graphql-core (the reference implementation) against a running server: introspection and
+## the Amplify-style documents in Fixtures/documents/.
+conformance: deps
+	swift build --product tidewater
+	bash Tools/conformance/run.sh
 
 ## Benchmark against PocketBase (see Tools/bench/README.md).
 bench: deps

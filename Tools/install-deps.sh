@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries Tidewater builds against, if they are missing.
-# Debian/Ubuntu: libsqlite3-dev, libsodium-dev (and pkg-config, which SwiftPM uses to find them).
+# Debian/Ubuntu: libsqlite3-dev, libsodium-dev (and pkg-config, which SwiftPM uses to find them),
+# and python3 with venv for the graphql-core conformance check.
 set -euo pipefail
 
 packages=(libsqlite3-dev libsodium-dev pkg-config)
@@ -8,6 +9,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# The conformance check runs graphql-core in a Python venv.
+if ! command -v python3 >/dev/null 2>&1; then
+  missing+=(python3 python3-venv)
+elif ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"

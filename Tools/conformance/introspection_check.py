@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Checks a running Tidewater server with graphql-core, the reference GraphQL implementation.
+
+1. Sends graphql-core's own standard introspection query (descriptions, deprecations,
+   specifiedByURL, graphql-js's ofType depth; not the optional input-value deprecation, which
+   GraphQLSwift 4.3 does not implement) and rebuilds the schema with `build_client_schema`:
+   what codegen tools and IDEs do.
+2. Validates every document under Fixtures/documents/ (Amplify-style client operations)
+   against that client schema, and runs each one against the server.
+
+Usage: introspection_check.py http://127.0.0.1:PORT/graphql
+Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+"""
+import json
+import pathlib
+import sys
+import urllib.request
+
+from graphql import build_client_schema, get_introspection_query, parse, print_schema, validate
+
+
+def post(url, query, variables=None):
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def main():
+    url = sys.argv[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
+    passed, failed = 0, 0
+
+    def check(name, ok, detail=""):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+            print(f"ok   {name}")
+        else:
+            failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    result = post(url, get_introspection_query(descriptions=True, specified_by_url=True))
+    check("introspection answers without errors", "errors" not in result, result.get("errors"))
+    try:
+        schema = build_client_schema(result["data"])
+        sdl = print_schema(schema)
+        check("build_client_schema accepts the schema", "type Query" in sdl)
+    except Exception as error:  # the check reports, it does not crash
+        check("build_client_schema accepts the schema", False, repr(error))
+        print(f"{passed} passed, {failed} failed")
+        return 1
+
+    for path in sorted((root / "Fixtures" / "documents").glob("*.graphql")):
+        text = path.read_text()
+        variables_path = path.with_suffix(".json")
+        variables = json.loads(variables_path.read_text()) if variables_path.exists() else {}
+        errors = validate(schema, parse(text))
+        check(f"{path.name} is valid against the client schema", not errors, [str(e) for e in errors])
+        if errors:
+            continue
+        answer = post(url, text, variables)
+        check(f"{path.name} runs on the server", "errors" not in answer and answer.get("data"), answer.get("errors"))
+
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
