@@ -156,6 +156,16 @@ extension SchemaBuilder {
         return rules
     }
 
+    /// Whether a rule of kind `allow` takes the argument `entry`, which only `kind` rules take;
+    /// reports the misplaced argument otherwise.
+    private mutating func ruleTakes(_ entry: ObjectEntry, _ allow: AuthRule.Allow, only kind: AuthRule.Allow) -> Bool {
+        guard allow == kind else {
+            error("\(entry.name) is only valid with allow: \(kind.rawValue)", at: entry.location)
+            return false
+        }
+        return true
+    }
+
     private mutating func parseAuthRule(_ entries: [ObjectEntry], at location: TideModel.SourceLocation) -> AuthRuleDraft? {
         checkKeys(
             entries, allowed: ["allow", "ownerField", "groups", "groupsField", "operations", "provider"],
@@ -175,20 +185,14 @@ extension SchemaBuilder {
         for entry in entries {
             switch entry.name {
             case "ownerField":
-                guard allow == .owner else {
-                    error("ownerField is only valid with allow: owner", at: entry.location)
+                guard ruleTakes(entry, allow, only: .owner), let name = readString(entry.value, "ownerField") else {
                     valid = false
                     continue
                 }
-                if let name = readString(entry.value, "ownerField") {
-                    draft.rule.ownerField = name
-                    draft.ownerFieldLocation = entry.value.location
-                } else {
-                    valid = false
-                }
+                draft.rule.ownerField = name
+                draft.ownerFieldLocation = entry.value.location
             case "groups":
-                guard allow == .groups else {
-                    error("groups is only valid with allow: groups", at: entry.location)
+                guard ruleTakes(entry, allow, only: .groups) else {
                     valid = false
                     continue
                 }
@@ -203,17 +207,12 @@ extension SchemaBuilder {
                     valid = false
                 }
             case "groupsField":
-                guard allow == .groups else {
-                    error("groupsField is only valid with allow: groups", at: entry.location)
+                guard ruleTakes(entry, allow, only: .groups), let name = readString(entry.value, "groupsField") else {
                     valid = false
                     continue
                 }
-                if let name = readString(entry.value, "groupsField") {
-                    draft.rule.groupsField = name
-                    draft.groupsFieldLocation = entry.value.location
-                } else {
-                    valid = false
-                }
+                draft.rule.groupsField = name
+                draft.groupsFieldLocation = entry.value.location
             case "operations":
                 let allowed = ["create", "read", "update", "delete", "get", "list", "listen", "sync", "search"]
                 if let names = readEnumList(entry.value, "operations", allowed: allowed) {
