@@ -60,7 +60,7 @@ public final class GraphQLEngine: Sendable {
     public var cachedDocumentCount: Int { documents.count }
 
     /// Runs one request and returns the serialized response.
-    public func execute(_ request: GraphQLRequest, context: RequestContext = RequestContext()) async -> GraphQLResponse {
+    public func execute(_ request: GraphQLRequest, context: ExecutionContext = ExecutionContext()) async -> GraphQLResponse {
         let compiled: Result<CompiledDocument, GraphQLFailure>
         if let cached = documents.value(for: request.query) {
             compiled = cached
@@ -106,7 +106,7 @@ public final class GraphQLEngine: Sendable {
         return await run(operation, variables: variables, context: context)
     }
 
-    private func run(_ operation: CompiledOperation, variables: [String: JSONValue], context: RequestContext) async -> GraphQLResponse {
+    private func run(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
         let rootType = operation.kind.rootType
         var writer = ResponseWriter(types: types, models: models, variables: variables)
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)

@@ -52,7 +52,7 @@ public struct GraphQLRequest: Sendable {
 }
 
 /// The caller of a request, as the transport established it.
-public struct RequestContext: Sendable {
+public struct ExecutionContext: Sendable {
     /// Recorded as the change-feed actor of writes.
     public var actor: String
     /// `GET` requests may only run queries (GraphQL over HTTP).

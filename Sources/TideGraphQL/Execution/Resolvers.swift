@@ -13,7 +13,7 @@ struct Resolvers: Sendable {
     let logger: Logger
 
     func resolve(
-        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: RequestContext
+        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
     ) async throws(GraphQLErrorBody) -> OutputValue {
         guard let model = models[operation.model] else {
             throw GraphQLErrorBody(message: "Unknown model \(operation.model).", code: .internalError)

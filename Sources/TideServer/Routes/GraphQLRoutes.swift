@@ -68,7 +68,7 @@ struct GraphQLRoutes {
     }
 
     private func respond(_ graphQLRequest: GraphQLRequest, request: Request, allowsMutations: Bool, start: ContinuousClock.Instant) async -> Response {
-        let response = await engine.execute(graphQLRequest, context: RequestContext(allowsMutations: allowsMutations))
+        let response = await engine.execute(graphQLRequest, context: ExecutionContext(allowsMutations: allowsMutations))
         let modern = Self.acceptsGraphQLResponse(request)
         let status: HTTPResponse.Status
         let outcome: String
