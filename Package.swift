@@ -41,8 +41,8 @@ let package = Package(
             dependencies: ["TideModel", .product(name: "GraphQL", package: "GraphQL")],
             swiftSettings: swiftSettings
         ),
-        // libsodium wrappers: keyed MACs for opaque tokens (and, later, passwords and field crypto).
-        .target(name: "TideCrypto", dependencies: ["CSodium"], swiftSettings: swiftSettings),
+        // libsodium wrappers: keyed MACs for opaque tokens, Argon2id passwords, Ed25519 JWTs, refresh tokens.
+        .target(name: "TideCrypto", dependencies: ["CSodium", "TideModel"], swiftSettings: swiftSettings),
         // Versioned SQLite store: migrations, single writer with group commit, change feed, TTL.
         .target(
             name: "TideStore",
@@ -88,6 +88,7 @@ let package = Package(
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideServerTests",
             dependencies: ["TideServer", "TideSchema", "TideStore", "TideModel"],
