@@ -33,7 +33,7 @@ public final class GraphQLEngine: Sendable {
     let logger: Logger
 
     public init(
-        schema: AppSchema, store: Store, pageTokenKey: [UInt8], limits: GraphQLLimits = GraphQLLimits(),
+        schema: AppSchema, store: any RecordStore, pageTokenKey: [UInt8], limits: GraphQLLimits = GraphQLLimits(),
         logger: Logger = Logger(label: "tidewater.graphql")
     ) throws {
         self.appSchema = schema

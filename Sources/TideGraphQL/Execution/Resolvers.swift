@@ -6,7 +6,7 @@ import TideStore
 /// The generated operations (ARCHITECTURE §3) mapped onto the store: one function per kind,
 /// arguments already coerced to their GraphQL input types.
 struct Resolvers: Sendable {
-    let store: Store
+    let store: any RecordStore
     let models: [String: ModelType]
     let tokens: PageTokenCodec
     let limits: GraphQLLimits

@@ -1,0 +1,54 @@
+import Foundation
+import TideModel
+
+/// The storage seam of the server: versioned records and their change feed.
+///
+/// The GraphQL engine and feed consumers talk to this protocol, not to SQLite, so another
+/// backend (PostgreSQL for several stateless nodes, ARCHITECTURE §11) is an added conformance,
+/// not a rewrite. `Store` is the embedded SQLite implementation. Every implementation must give
+/// the same guarantees: a write returns only once durable, each accepted write bumps
+/// `_version` and appends exactly one feed entry in the same transaction, feed `seq` has no
+/// holes, and reads never return tombstones (unless asked) or TTL-expired records.
+///
+/// ```swift
+/// func rename(_ store: any RecordStore, id: String, version: Int64) async throws(StoreError) -> Record {
+///     try await store.update(model: "Note", id: id, expectedVersion: version,
+///                            values: ["title": "Renamed"], condition: nil, actor: "user-1")
+/// }
+/// ```
+public protocol RecordStore: Sendable {
+    /// The record, or nil when absent, a tombstone (unless `includeDeleted`) or expired.
+    func get(model: String, id: String, includeDeleted: Bool, now: Date) throws(StoreError) -> Record?
+    /// One keyset page of records matching the query.
+    func list(model: String, query: ListQuery, now: Date) throws(StoreError) -> ListPage
+    func create(
+        model: String, id: String?, values: [String: JSONValue], condition: FilterExpression?, actor: String
+    ) async throws(StoreError) -> Record
+    func update(
+        model: String, id: String, expectedVersion: Int64?, values: [String: JSONValue], condition: FilterExpression?,
+        actor: String
+    ) async throws(StoreError) -> Record
+    func delete(
+        model: String, id: String, expectedVersion: Int64?, condition: FilterExpression?, actor: String
+    ) async throws(StoreError) -> Record
+    /// Highest committed feed `seq` (0 when empty).
+    var feedHead: Int64 { get }
+    /// Feed entries after `seq`, in order, at most `limit`.
+    func feed(after seq: Int64, limit: Int) throws(StoreError) -> [FeedEntry]
+    func checkpoint(consumer: String) throws(StoreError) -> Int64?
+    func saveCheckpoint(consumer: String, seq: Int64) async throws(StoreError)
+}
+
+extension RecordStore {
+    /// A live record now.
+    public func get(model: String, id: String) throws(StoreError) -> Record? {
+        try get(model: model, id: id, includeDeleted: false, now: Date())
+    }
+
+    /// A page as of now.
+    public func list(model: String, query: ListQuery) throws(StoreError) -> ListPage {
+        try list(model: model, query: query, now: Date())
+    }
+}
+
+extension Store: RecordStore {}
