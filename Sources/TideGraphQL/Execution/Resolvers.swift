@@ -36,7 +36,7 @@ struct Resolvers: Sendable {
             let id = input.removeValue(forKey: "id").flatMap(\.stringValue)
             input.removeValue(forKey: Record.MetaField.version)
             let condition = try filter(arguments["condition"], argument: "condition")
-            let record = try await storeWrite { () async throws(StoreError) in
+            let record = try await storeWrite(model) { () async throws(StoreError) in
                 try await store.create(model: model.name, id: id, values: input, condition: condition, actor: context.actor)
             }
             return .record(record)
@@ -44,7 +44,7 @@ struct Resolvers: Sendable {
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
             let condition = try filter(arguments["condition"], argument: "condition")
-            let record = try await storeWrite { () async throws(StoreError) in
+            let record = try await storeWrite(model) { () async throws(StoreError) in
                 try await store.update(
                     model: model.name, id: id, expectedVersion: version, values: input, condition: condition,
                     actor: context.actor)
@@ -54,7 +54,7 @@ struct Resolvers: Sendable {
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
             let condition = try filter(arguments["condition"], argument: "condition")
-            let record = try await storeWrite { () async throws(StoreError) in
+            let record = try await storeWrite(model) { () async throws(StoreError) in
                 try await store.delete(
                     model: model.name, id: id, expectedVersion: version, condition: condition, actor: context.actor)
             }
@@ -183,15 +183,15 @@ struct Resolvers: Sendable {
     // MARK: - Store errors
 
     private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(GraphQLErrorBody) -> T {
-        do { return try body() } catch { throw report(error) }
+        do { return try body() } catch { throw report(error, model: nil) }
     }
 
-    private func storeWrite<T>(_ body: () async throws(StoreError) -> T) async throws(GraphQLErrorBody) -> T {
-        do { return try await body() } catch { throw report(error) }
+    private func storeWrite<T>(_ model: ModelType, _ body: () async throws(StoreError) -> T) async throws(GraphQLErrorBody) -> T {
+        do { return try await body() } catch { throw report(error, model: model) }
     }
 
-    private func report(_ error: StoreError) -> GraphQLErrorBody {
-        let body = Self.map(error)
+    private func report(_ error: StoreError, model: ModelType?) -> GraphQLErrorBody {
+        let body = Self.map(error, model: model)
         if body.code == .internalError {
             // Details stay in the log; the client only learns that it was our fault.
             logger.error("store failure", metadata: ["error": "\(error)"])
@@ -199,7 +199,8 @@ struct Resolvers: Sendable {
         return body
     }
 
-    static func map(_ error: StoreError) -> GraphQLErrorBody {
+    /// `model` names the timestamp fields of the current record a conflict reports.
+    static func map(_ error: StoreError, model: ModelType?) -> GraphQLErrorBody {
         switch error {
         case .notFound(let model, let id):
             return GraphQLErrorBody(message: "No \(model) with id \"\(id)\".", code: .notFound)
@@ -210,7 +211,11 @@ struct Resolvers: Sendable {
         case .versionConflict(let current):
             return GraphQLErrorBody(
                 message: "Conflict resolver rejects mutation.", code: .conflictUnhandled,
-                extensions: [("data", .object(current.values()))])
+                extensions: [
+                    ("data", .object(current.values(
+                        createdAtField: model.map(\.createdAtField) ?? "createdAt",
+                        updatedAtField: model.map(\.updatedAtField) ?? "updatedAt")))
+                ])
         case .invalidValue(let field, let reason):
             return GraphQLErrorBody(message: "Invalid value for \(field): \(reason)", code: .badUserInput)
         case .invalidQuery(let reason):
