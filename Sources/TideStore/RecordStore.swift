@@ -12,8 +12,8 @@ import TideModel
 ///
 /// ```swift
 /// func rename(_ store: any RecordStore, id: String, version: Int64) async throws(StoreError) -> Record {
-///     try await store.update(model: "Note", id: id, expectedVersion: version,
-///                            values: ["title": "Renamed"], condition: nil, actor: "user-1")
+///     try await store.update(model: "Note", id: id, values: ["title": "Renamed"],
+///                            guards: WriteGuards(expectedVersion: version), actor: "user:1")
 /// }
 /// ```
 public protocol RecordStore: Sendable {
@@ -25,12 +25,9 @@ public protocol RecordStore: Sendable {
         model: String, id: String?, values: [String: JSONValue], condition: FilterExpression?, actor: String
     ) async throws(StoreError) -> Record
     func update(
-        model: String, id: String, expectedVersion: Int64?, values: [String: JSONValue], condition: FilterExpression?,
-        actor: String
+        model: String, id: String, values: [String: JSONValue], guards: WriteGuards, actor: String
     ) async throws(StoreError) -> Record
-    func delete(
-        model: String, id: String, expectedVersion: Int64?, condition: FilterExpression?, actor: String
-    ) async throws(StoreError) -> Record
+    func delete(model: String, id: String, guards: WriteGuards, actor: String) async throws(StoreError) -> Record
     /// Highest committed feed `seq` (0 when empty).
     var feedHead: Int64 { get }
     /// Feed entries after `seq`, in order, at most `limit`.
@@ -43,6 +40,24 @@ extension RecordStore {
     /// A live record now.
     public func get(model: String, id: String) throws(StoreError) -> Record? {
         try get(model: model, id: id, includeDeleted: false, now: Date())
+    }
+
+    /// An update checked against `expectedVersion` and `condition` only.
+    public func update(
+        model: String, id: String, expectedVersion: Int64?, values: [String: JSONValue], condition: FilterExpression?,
+        actor: String
+    ) async throws(StoreError) -> Record {
+        try await update(
+            model: model, id: id, values: values,
+            guards: WriteGuards(expectedVersion: expectedVersion, condition: condition), actor: actor)
+    }
+
+    /// A delete checked against `expectedVersion` and `condition` only.
+    public func delete(
+        model: String, id: String, expectedVersion: Int64?, condition: FilterExpression?, actor: String
+    ) async throws(StoreError) -> Record {
+        try await delete(
+            model: model, id: id, guards: WriteGuards(expectedVersion: expectedVersion, condition: condition), actor: actor)
     }
 
     /// A page as of now.

@@ -37,32 +37,28 @@ extension Store {
 
     /// Merges `values` over the stored record (a `.null` value clears the field; absent keys are
     /// untouched), `_version` + 1. Throws `notFound` for a missing, deleted or expired record,
-    /// `versionConflict` when `expectedVersion` differs, `conditionFailed` when `condition`
-    /// does not hold on the current record (checked atomically inside the write transaction).
+    /// then, checked atomically inside the write transaction, `forbidden`, `versionConflict` or
+    /// `conditionFailed` when one of the `guards` does not hold on the current record.
     public func update(
-        model: String, id: String, expectedVersion: Int64?, values: [String: JSONValue], condition: FilterExpression?,
-        actor: String
+        model: String, id: String, values: [String: JSONValue], guards: WriteGuards, actor: String
     ) async throws(StoreError) -> Record {
         let table = try table(model)
         try RecordCodec.validateID(id)
         let normalized = try RecordCodec.normalize(values, for: table)
-        if let condition { try SQLFilterCompiler(table: table).validateFields(condition) }
+        if let condition = guards.condition { try SQLFilterCompiler(table: table).validateFields(condition) }
         return try await submit { session throws(StoreError) in
-            try session.update(
-                table, id: id, expectedVersion: expectedVersion, values: normalized, condition: condition, actor: actor)
+            try session.update(table, id: id, values: normalized, guards: guards, actor: actor)
         }
     }
 
     /// Turns the record into a tombstone (`_deleted`, `_version` + 1) and returns it; the same
     /// checks as `update`.
-    public func delete(
-        model: String, id: String, expectedVersion: Int64?, condition: FilterExpression?, actor: String
-    ) async throws(StoreError) -> Record {
+    public func delete(model: String, id: String, guards: WriteGuards, actor: String) async throws(StoreError) -> Record {
         let table = try table(model)
         try RecordCodec.validateID(id)
-        if let condition { try SQLFilterCompiler(table: table).validateFields(condition) }
+        if let condition = guards.condition { try SQLFilterCompiler(table: table).validateFields(condition) }
         return try await submit { session throws(StoreError) in
-            try session.delete(table, id: id, expectedVersion: expectedVersion, condition: condition, actor: actor)
+            try session.delete(table, id: id, guards: guards, actor: actor)
         }
     }
 

@@ -11,6 +11,8 @@ public enum StoreError: Error, Sendable {
     case conditionFailed(current: Record?)
     /// `expectedVersion` differed from the stored `_version`; `current` is the stored record.
     case versionConflict(current: Record)
+    /// The record exists but the write's authorization requirement does not hold on it.
+    case forbidden(model: String, id: String)
     case invalidValue(field: String, reason: String)
     case invalidQuery(String)
     /// The schema cannot be applied to the stored data, e.g.
@@ -28,6 +30,7 @@ extension StoreError: CustomStringConvertible {
         case .notFound(let model, let id): "\(model) '\(id)' not found"
         case .alreadyExists(let model, let id): "\(model) '\(id)' already exists"
         case .conditionFailed: "the condition did not hold"
+        case .forbidden(let model, let id): "not authorized to change \(model) '\(id)'"
         case .versionConflict(let current): "version conflict: the stored version is \(current.version)"
         case .invalidValue(let field, let reason): "invalid value for '\(field)': \(reason)"
         case .invalidQuery(let message): "invalid query: \(message)"

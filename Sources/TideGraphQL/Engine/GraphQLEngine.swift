@@ -44,7 +44,7 @@ public final class GraphQLEngine: Sendable {
         self.coercer = InputCoercer(types: types)
         self.models = Dictionary(schema.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.resolvers = Resolvers(
-            store: store, models: models, tokens: PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey)),
+            store: store, policies: models.mapValues(AccessPolicy.init(model:)), tokens: PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey)),
             limits: limits, logger: logger)
         var operations: [String: [String: GeneratedOperation]] = [:]
         for operation in schema.generatedOperations {

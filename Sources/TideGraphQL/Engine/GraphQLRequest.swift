@@ -53,13 +53,13 @@ public struct GraphQLRequest: Sendable {
 
 /// The caller of a request, as the transport established it.
 public struct ExecutionContext: Sendable {
-    /// Recorded as the change-feed actor of writes.
-    public var actor: String
+    /// Whose rights the `@auth` rules check; also the change-feed actor of writes.
+    public var principal: Principal
     /// `GET` requests may only run queries (GraphQL over HTTP).
     public var allowsMutations: Bool
 
-    public init(actor: String = "anonymous", allowsMutations: Bool = true) {
-        self.actor = actor
+    public init(principal: Principal = .anonymous, allowsMutations: Bool = true) {
+        self.principal = principal
         self.allowsMutations = allowsMutations
     }
 }

@@ -7,7 +7,8 @@ import TideStore
 /// arguments already coerced to their GraphQL input types.
 struct Resolvers: Sendable {
     let store: any RecordStore
-    let models: [String: ModelType]
+    /// The `@auth` rules of every model, by model name.
+    let policies: [String: AccessPolicy]
     let tokens: PageTokenCodec
     let limits: GraphQLLimits
     let logger: Logger
@@ -15,50 +16,63 @@ struct Resolvers: Sendable {
     func resolve(
         _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
     ) async throws(GraphQLErrorBody) -> OutputValue {
-        guard let model = models[operation.model] else {
+        guard let policy = policies[operation.model] else {
             throw GraphQLErrorBody(message: "Unknown model \(operation.model).", code: .internalError)
         }
+        let model = policy.model
+        let access = Authorization(policy: policy, principal: context.principal)
+        let actor = context.principal.actor
         switch operation.kind {
         case .get:
             let id = try requiredString(arguments, "id")
-            return try storeCall { () throws(StoreError) in try store.get(model: model.name, id: id) }.map(OutputValue.record) ?? .null
+            let requirement = try access.requirement(.read)
+            guard let record = try storeCall({ () throws(StoreError) in try store.get(model: model.name, id: id) }) else {
+                return .null
+            }
+            if requirement != nil, !access.canRead(record) { throw access.forbidden(.read) }
+            return .record(access.redacted(record))
         case .list:
-            let query = try listQuery(arguments, operation: operation, index: nil)
-            return try page(model: model, query: query, operation: operation)
+            let query = try listQuery(arguments, operation: operation, index: nil, access: access)
+            return try page(model: model, query: query, operation: operation, access: access)
         case .indexQuery(let indexName):
             guard let index = model.indexes.first(where: { $0.name == indexName }) else {
                 throw GraphQLErrorBody(message: "Unknown index \(indexName).", code: .internalError)
             }
-            let query = try listQuery(arguments, operation: operation, index: index)
-            return try page(model: model, query: query, operation: operation)
+            let query = try listQuery(arguments, operation: operation, index: index, access: access)
+            return try page(model: model, query: query, operation: operation, access: access)
         case .create:
             var input = try inputObject(arguments)
             let id = input.removeValue(forKey: "id").flatMap(\.stringValue)
             input.removeValue(forKey: Record.MetaField.version)
+            input = policy.assigningOwner(input, for: context.principal)
+            try access.checkCreate(input)
             let condition = try filter(arguments["condition"], argument: "condition")
-            let record = try await storeWrite(model) { () async throws(StoreError) in
-                try await store.create(model: model.name, id: id, values: input, condition: condition, actor: context.actor)
+            let record = try await storeWrite(model, access) { () async throws(StoreError) in
+                try await store.create(model: model.name, id: id, values: input, condition: condition, actor: actor)
             }
-            return .record(record)
+            return .record(access.redacted(record))
         case .update:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
-            let condition = try filter(arguments["condition"], argument: "condition")
-            let record = try await storeWrite(model) { () async throws(StoreError) in
-                try await store.update(
-                    model: model.name, id: id, expectedVersion: version, values: input, condition: condition,
-                    actor: context.actor)
+            let guards = WriteGuards(
+                expectedVersion: version,
+                condition: try filter(arguments["condition"], argument: "condition", access: access),
+                authorization: try access.updateRequirement(input))
+            let record = try await storeWrite(model, access) { () async throws(StoreError) in
+                try await store.update(model: model.name, id: id, values: input, guards: guards, actor: actor)
             }
-            return .record(record)
+            return .record(access.redacted(record))
         case .delete:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
-            let condition = try filter(arguments["condition"], argument: "condition")
-            let record = try await storeWrite(model) { () async throws(StoreError) in
-                try await store.delete(
-                    model: model.name, id: id, expectedVersion: version, condition: condition, actor: context.actor)
+            let guards = WriteGuards(
+                expectedVersion: version,
+                condition: try filter(arguments["condition"], argument: "condition", access: access),
+                authorization: try access.requirement(.delete))
+            let record = try await storeWrite(model, access) { () async throws(StoreError) in
+                try await store.delete(model: model.name, id: id, guards: guards, actor: actor)
             }
-            return .record(record)
+            return .record(access.redacted(record))
         default:
             throw GraphQLErrorBody(
                 message: "\(operation.fieldName) is not supported by this server version yet.", code: .operationNotSupported)
@@ -67,15 +81,22 @@ struct Resolvers: Sendable {
 
     // MARK: - Lists and index queries
 
-    private func page(model: ModelType, query: ListQuery, operation: GeneratedOperation) throws(GraphQLErrorBody) -> OutputValue {
+    private func page(
+        model: ModelType, query: ListQuery, operation: GeneratedOperation, access: Authorization
+    ) throws(GraphQLErrorBody) -> OutputValue {
         let page = try storeCall { () throws(StoreError) in try store.list(model: model.name, query: query) }
         return .connection(
-            .init(items: page.records, nextToken: page.next.map { tokens.encode($0, operation: operation.fieldName) }))
+            .init(
+                items: page.records.map(access.redacted),
+                nextToken: page.next.map { tokens.encode($0, operation: operation.fieldName) }))
     }
 
+    /// The store query for a list or index query. The read rules join the client's filter, so
+    /// SQL returns only readable records and pages stay full.
     private func listQuery(
-        _ arguments: [String: JSONValue], operation: GeneratedOperation, index: TideModel.Index?
+        _ arguments: [String: JSONValue], operation: GeneratedOperation, index: TideModel.Index?, access: Authorization
     ) throws(GraphQLErrorBody) -> ListQuery {
+        let requirement = try access.requirement(.read)
         var limit = limits.defaultPageSize
         if case .int(let given)? = arguments["limit"] {
             guard given >= 1, given <= Int64(limits.maxPageSize) else {
@@ -90,8 +111,10 @@ struct Resolvers: Sendable {
             }
             after = cursor
         }
+        let clientFilter = try filter(arguments["filter"], argument: "filter", access: access)
+        let combined = [clientFilter, requirement].compactMap { $0 }
         var query = ListQuery(
-            filter: try filter(arguments["filter"], argument: "filter"),
+            filter: combined.count > 1 ? .and(combined) : combined.first,
             descending: arguments["sortDirection"] == .string("DESC"),
             limit: limit,
             after: after)
@@ -142,13 +165,20 @@ struct Resolvers: Sendable {
         }
     }
 
-    private func filter(_ value: JSONValue?, argument: String) throws(GraphQLErrorBody) -> FilterExpression? {
+    /// A `filter` or `condition` argument. With `access`, comparisons on fields the caller may
+    /// not read are guarded, so a filter cannot reveal a hidden value.
+    private func filter(
+        _ value: JSONValue?, argument: String, access: Authorization? = nil
+    ) throws(GraphQLErrorBody) -> FilterExpression? {
         guard let value, !value.isNull else { return nil }
+        let expression: FilterExpression
         do {
-            return try FilterExpression(input: value)
+            expression = try FilterExpression(input: value)
         } catch {
             throw GraphQLErrorBody(message: "Invalid \(argument): \(error.message)", code: .badUserInput)
         }
+        guard let access else { return expression }
+        return access.policy.guarding(expression, for: access.principal)
     }
 
     // MARK: - Mutations
@@ -186,8 +216,21 @@ struct Resolvers: Sendable {
         do { return try body() } catch { throw report(error, model: nil) }
     }
 
-    private func storeWrite<T>(_ model: ModelType, _ body: () async throws(StoreError) -> T) async throws(GraphQLErrorBody) -> T {
-        do { return try await body() } catch { throw report(error, model: model) }
+    private func storeWrite<T>(
+        _ model: ModelType, _ access: Authorization, _ body: () async throws(StoreError) -> T
+    ) async throws(GraphQLErrorBody) -> T {
+        do {
+            return try await body()
+        } catch {
+            // A conflict shows the current record: only as much of it as the caller may read.
+            if case .versionConflict(let current) = error {
+                guard access.canRead(current) else {
+                    throw GraphQLErrorBody(message: "Conflict resolver rejects mutation.", code: .conflictUnhandled)
+                }
+                throw report(.versionConflict(current: access.redacted(current)), model: model)
+            }
+            throw report(error, model: model)
+        }
     }
 
     private func report(_ error: StoreError, model: ModelType?) -> GraphQLErrorBody {
@@ -208,6 +251,8 @@ struct Resolvers: Sendable {
             return GraphQLErrorBody(message: "A \(model) with id \"\(id)\" already exists.", code: .conditionFailed)
         case .conditionFailed:
             return GraphQLErrorBody(message: "The conditional request failed.", code: .conditionFailed)
+        case .forbidden(let model, let id):
+            return GraphQLErrorBody(message: "Not authorized to change \(model) \"\(id)\".", code: .forbidden)
         case .versionConflict(let current):
             return GraphQLErrorBody(
                 message: "Conflict resolver rejects mutation.", code: .conflictUnhandled,

@@ -12,6 +12,7 @@ public final class ServerMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let handles = Mutex<[String: (Metrics.Counter, Metrics.Timer)]>([:])
+    private let rateLimited: [String: Metrics.Counter]
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -23,6 +24,15 @@ public final class ServerMetrics: Sendable {
         ]
         self.registry = registry
         self.factory = factory
+        rateLimited = Dictionary(
+            uniqueKeysWithValues: ["auth", "graphql"].map { route in
+                (route, Metrics.Counter(label: "tidewater_rate_limited_total", dimensions: [("route", route)], factory: factory))
+            })
+    }
+
+    /// Counts one request refused by a rate limit (`route`: `auth` or `graphql`).
+    public func recordRateLimited(route: String) {
+        rateLimited[route]?.increment()
     }
 
     /// Counts one GraphQL request and records its latency.

@@ -57,27 +57,34 @@ final class WriteSession {
         return record
     }
 
-    /// Loads a live record for update or delete and checks version and condition.
+    /// Loads a live record for update or delete and checks, in this order, authorization,
+    /// version and condition: a caller who may not change the record learns nothing about it
+    /// (a conflict or condition failure would reveal its current state).
     private func current(
-        _ table: ModelTable, id: String, expectedVersion: Int64?, condition: FilterExpression?, now: Int64
+        _ table: ModelTable, id: String, guards: WriteGuards, now: Int64
     ) throws(StoreError) -> (StoredRow, Record) {
         guard let row = try fetch(table, id: id), !row.deleted, !isExpired(row, table, nowMillis: now) else {
             throw .notFound(model: table.name, id: id)
         }
         let record = row.record(table)
-        if let expectedVersion, expectedVersion != row.version { throw .versionConflict(current: record) }
-        if let condition, !FilterEvaluator.matches(condition, table.values(of: record)) {
+        let values = guards.authorization == nil && guards.condition == nil ? [:] : table.values(of: record)
+        if let authorization = guards.authorization, !FilterEvaluator.matches(authorization, values) {
+            throw .forbidden(model: table.name, id: id)
+        }
+        if let expectedVersion = guards.expectedVersion, expectedVersion != row.version {
+            throw .versionConflict(current: record)
+        }
+        if let condition = guards.condition, !FilterEvaluator.matches(condition, values) {
             throw .conditionFailed(current: record)
         }
         return (row, record)
     }
 
     func update(
-        _ table: ModelTable, id: String, expectedVersion: Int64?, values: [(Int, JSONValue)], condition: FilterExpression?,
-        actor: String
+        _ table: ModelTable, id: String, values: [(Int, JSONValue)], guards: WriteGuards, actor: String
     ) throws(StoreError) -> Record {
         let now = nowMillis()
-        let (stored, old) = try current(table, id: id, expectedVersion: expectedVersion, condition: condition, now: now)
+        let (stored, old) = try current(table, id: id, guards: guards, now: now)
         var row = stored
         for (index, value) in values { row.values[index] = value }
         row.version += 1
@@ -89,11 +96,9 @@ final class WriteSession {
         return record
     }
 
-    func delete(
-        _ table: ModelTable, id: String, expectedVersion: Int64?, condition: FilterExpression?, actor: String
-    ) throws(StoreError) -> Record {
+    func delete(_ table: ModelTable, id: String, guards: WriteGuards, actor: String) throws(StoreError) -> Record {
         let now = nowMillis()
-        let (row, old) = try current(table, id: id, expectedVersion: expectedVersion, condition: condition, now: now)
+        let (row, old) = try current(table, id: id, guards: guards, now: now)
         return try tombstone(table, row, old: old, now: now, actor: actor, reason: nil)
     }
 

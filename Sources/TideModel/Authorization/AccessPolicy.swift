@@ -1,0 +1,187 @@
+/// What `@auth` rules allow one principal to do with one operation on a model or a field.
+public enum AccessDecision: Sendable, Hashable {
+    /// Every record (a `private`, `public` or static `groups` rule admits the principal).
+    case all
+    /// Only records matching the expression (owner and dynamic-group rules).
+    case matching(FilterExpression)
+    /// Nothing.
+    case none
+
+    /// Whether `record` (field name → value) is covered.
+    public func covers(_ record: [String: JSONValue]) -> Bool {
+        switch self {
+        case .all: true
+        case .matching(let expression): FilterEvaluator.matches(expression, record)
+        case .none: false
+        }
+    }
+
+    /// The expression a covered record must match; `nil` for `.all`, a match-nothing expression
+    /// for `.none`.
+    public var requirement: FilterExpression? {
+        switch self {
+        case .all: nil
+        case .matching(let expression): expression
+        case .none: .nothing
+        }
+    }
+}
+
+extension FilterExpression {
+    /// Matches no record.
+    public static let nothing = FilterExpression.not(.all)
+}
+
+/// The `@auth` rules (ARCHITECTURE §2) in one place: deny by default, rules OR-ed, each rule
+/// limited to its `operations`, field rules replacing the model's rules for their field.
+///
+/// Owner and dynamic-group rules depend on the record, so they become filter expressions that
+/// the store evaluates: pushed into SQL for lists (pages stay full) and checked inside the
+/// write transaction for updates and deletes (atomic with the write).
+///
+/// Owner identity: an owner field matches the caller's user id (the token's `sub`) or username;
+/// `createX` writes the username when the owner field is absent.
+public struct AccessPolicy: Sendable {
+    public let model: ModelType
+    /// The names of fields with their own `@auth` rules.
+    public let fieldsWithRules: [String]
+
+    public init(model: ModelType) {
+        self.model = model
+        self.fieldsWithRules = model.fields.compactMap { $0.authRules == nil ? nil : $0.name }
+    }
+
+    /// Whether `field` has its own `@auth` rules.
+    public func hasOwnRules(_ field: String) -> Bool {
+        !fieldsWithRules.isEmpty && fieldsWithRules.contains(field)
+    }
+
+    /// The decision for the model-level rules.
+    public func decision(_ operation: AuthRule.Operation, for principal: Principal) -> AccessDecision {
+        Self.decision(rules: model.authRules, operation, for: principal, in: model)
+    }
+
+    /// The decision for a field: its own rules when it has any, else the model's.
+    public func fieldDecision(_ field: String, _ operation: AuthRule.Operation, for principal: Principal) -> AccessDecision {
+        guard let rules = model.field(named: field)?.authRules else { return decision(operation, for: principal) }
+        return Self.decision(rules: rules, operation, for: principal, in: model)
+    }
+
+    /// The owner fields of the model-level owner rules.
+    public var ownerFields: [String] {
+        var names: [String] = []
+        for rule in model.authRules where rule.allow == .owner {
+            if let name = rule.ownerField, !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
+    /// The update rule: an update is allowed where a non-owner rule allows it, or where an owner
+    /// rule allows it and no owner field changes. So an owner cannot hand a record to someone
+    /// else (or add co-owners) unless another rule, such as an admin group, grants the update.
+    /// `input` holds the fields the update writes.
+    public func updateDecision(input: [String: JSONValue], for principal: Principal) -> AccessDecision {
+        let ownerRules = model.authRules.filter { $0.allow == .owner }
+        let otherRules = model.authRules.filter { $0.allow != .owner }
+        let others = Self.decision(rules: otherRules, .update, for: principal, in: model)
+        if case .all = others { return .all }
+        let owners = Self.decision(rules: ownerRules, .update, for: principal, in: model)
+        let ownerBranch: AccessDecision
+        switch owners {
+        case .none: ownerBranch = .none
+        case .all: ownerBranch = .all  // not produced by owner rules; kept total for safety
+        case .matching(let expression):
+            let unchanged = ownerFields.compactMap { field in input[field].map { FilterExpression.field(field, .eq($0)) } }
+            ownerBranch = .matching(unchanged.isEmpty ? expression : .and([expression] + unchanged))
+        }
+        return Self.union(others, ownerBranch)
+    }
+
+    /// Fills absent owner fields of a new record with the caller's username (a one-element list
+    /// for a list field), as Amplify does.
+    public func assigningOwner(_ values: [String: JSONValue], for principal: Principal) -> [String: JSONValue] {
+        guard let user = principal.user else { return values }
+        var values = values
+        for name in ownerFields where values[name]?.isNull ?? true {
+            let isList = model.field(named: name)?.type.isList ?? false
+            values[name] = isList ? .array([.string(user.username)]) : .string(user.username)
+        }
+        return values
+    }
+
+    /// Makes `filter` unable to observe fields the principal may not read: every comparison on
+    /// such a field becomes false for records where the field is hidden, whatever its value.
+    public func guarding(_ filter: FilterExpression, for principal: Principal) -> FilterExpression {
+        let protected = fieldsWithRules
+        guard !protected.isEmpty else { return filter }
+        var decisions: [String: AccessDecision] = [:]
+        for name in protected { decisions[name] = fieldDecision(name, .read, for: principal) }
+        return Self.guarding(filter, decisions)
+    }
+
+    private static func guarding(_ filter: FilterExpression, _ decisions: [String: AccessDecision]) -> FilterExpression {
+        switch filter {
+        case .and(let subs): return .and(subs.map { guarding($0, decisions) })
+        case .or(let subs): return .or(subs.map { guarding($0, decisions) })
+        case .not(let sub): return .not(guarding(sub, decisions))
+        case .field(let name, _):
+            switch decisions[name] {
+            case nil, .all?: return filter
+            case .none?: return .nothing
+            case .matching(let requirement)?: return .and([requirement, filter])
+            }
+        }
+    }
+
+    // MARK: - Rule evaluation
+
+    static func decision(
+        rules: [AuthRule], _ operation: AuthRule.Operation, for principal: Principal, in model: ModelType
+    ) -> AccessDecision {
+        var result = AccessDecision.none
+        for rule in rules where rule.operations.contains(operation) {
+            result = union(result, decision(rule, for: principal, in: model))
+            if case .all = result { return .all }
+        }
+        return result
+    }
+
+    private static func decision(_ rule: AuthRule, for principal: Principal, in model: ModelType) -> AccessDecision {
+        switch (rule.allow, principal) {
+        case (.public, .apiKey): return .all
+        case (.private, .user): return .all
+        case (.groups, .user(let user)):
+            if let field = rule.groupsField {
+                return membership(field, anyOf: user.groups, in: model)
+            }
+            return rule.groups.contains(where: user.groups.contains) ? .all : .none
+        case (.owner, .user(let user)):
+            // Both forms identify the caller: the id cannot be reused, the username is readable.
+            return membership(rule.ownerField ?? "owner", anyOf: [user.id, user.username], in: model)
+        default:
+            return .none
+        }
+    }
+
+    /// Records whose `field` (a string or a list of strings) holds one of `values`.
+    private static func membership(_ field: String, anyOf values: [String], in model: ModelType) -> AccessDecision {
+        guard !values.isEmpty else { return .none }
+        if model.field(named: field)?.type.isList ?? false {
+            return .matching(.or(values.map { .field(field, .contains(.string($0))) }))
+        }
+        return .matching(.field(field, .in(values.map(JSONValue.string))))
+    }
+
+    static func union(_ a: AccessDecision, _ b: AccessDecision) -> AccessDecision {
+        switch (a, b) {
+        case (.all, _), (_, .all): .all
+        case (.none, let other), (let other, .none): other
+        case (.matching(let x), .matching(let y)): .matching(.or(flattenOr(x) + flattenOr(y)))
+        }
+    }
+
+    private static func flattenOr(_ expression: FilterExpression) -> [FilterExpression] {
+        if case .or(let subs) = expression, !subs.isEmpty { return subs }
+        return [expression]
+    }
+}

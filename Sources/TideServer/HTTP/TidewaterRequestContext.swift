@@ -1,0 +1,33 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The request context of every route: Hummingbird's core context plus the peer address,
+/// which rate limiting keys anonymous callers by.
+public struct TidewaterRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+extension TidewaterRequestContext {
+    /// The client's address: the peer, or with `trustProxy` the last `X-Forwarded-For` entry
+    /// (the one the proxy in front of us appended; earlier entries are client-supplied).
+    func clientAddress(_ request: Request, trustProxy: Bool) -> String {
+        if trustProxy, let forwarded = request.headers[values: .xForwardedFor].last {
+            let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if !last.isEmpty { return last }
+        }
+        return remoteAddress?.ipAddress ?? "unknown"
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
+    static let xAPIKey = Self("x-api-key")!
+}
