@@ -224,6 +224,7 @@ extension SchemaBuilder {
                 let allowed = ["userPools", "oidc", "apiKey", "iam", "identityPool", "function"]
                 if let name = readEnum(entry.value, "provider", allowed: allowed) {
                     provider = (name, entry.value.location)
+                    draft.rule.provider = name
                 } else {
                     valid = false
                 }

@@ -70,9 +70,16 @@ public struct TidewaterServer: Sendable {
     /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
     /// closes the store cleanly. `onListening` receives the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let router = Router()
+        let router = Router(context: TidewaterRequestContext.self)
         router.middlewares.add(ProblemMiddleware())
-        GraphQLRoutes(engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        GraphQLRoutes(
+            engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
+            authenticate: { credentials throws(AuthenticationFailure) in
+                guard case .none = credentials else { throw AuthenticationFailure("IDENTITY NOT WIRED") }
+                return .anonymous
+            },
+            limiter: configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }, trustProxy: configuration.trustProxy
+        ).register(on: router)
         OperationalRoutes(store: store, metrics: metrics).register(on: router)
 
         let app = Application(

@@ -41,6 +41,16 @@ enum ConfigFile {
             case "tombstoneRetentionSeconds": configuration.tombstoneRetentionSeconds = Int64(try int())
             case "feedRetentionSeconds": configuration.feedRetentionSeconds = Int64(try int())
             case "maintenanceIntervalSeconds": configuration.maintenanceIntervalSeconds = Double(try int())
+            case "trustProxy":
+                guard case .bool(let b) = value else { throw Problem(description: "\(path): trustProxy must be true or false") }
+                configuration.trustProxy = b
+            case "authRateLimit", "graphQLRateLimit":
+                let text = try string()
+                let limit = RateLimit(parsing: text)
+                guard limit != nil || text == "off" else {
+                    throw Problem(description: "\(path): \(key) must look like \"30/min\", \"100/s\" or \"off\"")
+                }
+                if key == "authRateLimit" { configuration.authRateLimit = limit } else { configuration.graphQLRateLimit = limit }
             default: throw Problem(description: "\(path): unknown setting \"\(key)\"")
             }
         }

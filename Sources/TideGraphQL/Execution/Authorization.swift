@@ -54,14 +54,14 @@ struct Authorization {
     }
 
     /// The requirement an update of `input` puts on the stored record: the model's update rule
-    /// and the rules of every protected field it writes.
+    /// and the update rules of every protected field it touches.
     func updateRequirement(_ input: [String: JSONValue]) throws(GraphQLErrorBody) -> FilterExpression? {
         var parts: [FilterExpression] = []
         if let modelRequirement = try requirement(of: policy.updateDecision(input: input, for: principal), .update) {
             parts.append(modelRequirement)
         }
-        for name in input.keys.sorted() where policy.hasOwnRules(name) {
-            switch policy.fieldDecision(name, .update, for: principal) {
+        for name in policy.protectedFields(touchedBy: input) {
+            switch policy.fieldUpdateDecision(name, input: input, for: principal) {
             case .all: break
             case .matching(let expression): parts.append(expression)
             case .none: throw forbidden(.update, field: name)

@@ -39,6 +39,9 @@ extension FilterExpression {
 /// the store evaluates: pushed into SQL for lists (pages stay full) and checked inside the
 /// write transaction for updates and deletes (atomic with the write).
 ///
+/// `public` admits API keys; with `provider: iam` or `identityPool` (Amplify's guest access) it
+/// also admits callers without any credentials.
+///
 /// Owner identity: an owner field matches the caller's user id (the token's `sub`) or username;
 /// `createX` writes the username when the owner field is absent.
 public struct AccessPolicy: Sendable {
@@ -67,13 +70,17 @@ public struct AccessPolicy: Sendable {
         return Self.decision(rules: rules, operation, for: principal, in: model)
     }
 
-    /// The owner fields of the model-level owner rules.
+    /// The owner fields named by owner rules, the model's and its fields'.
     public var ownerFields: [String] {
         var names: [String] = []
-        for rule in model.authRules where rule.allow == .owner {
-            if let name = rule.ownerField, !names.contains(name) { names.append(name) }
+        for rules in [model.authRules] + model.fields.compactMap(\.authRules) {
+            for name in Self.ownerFields(rules) where !names.contains(name) { names.append(name) }
         }
         return names
+    }
+
+    private static func ownerFields(_ rules: [AuthRule]) -> [String] {
+        rules.compactMap { $0.allow == .owner ? ($0.ownerField ?? "owner") : nil }
     }
 
     /// The update rule: an update is allowed where a non-owner rule allows it, or where an owner
@@ -81,20 +88,36 @@ public struct AccessPolicy: Sendable {
     /// else (or add co-owners) unless another rule, such as an admin group, grants the update.
     /// `input` holds the fields the update writes.
     public func updateDecision(input: [String: JSONValue], for principal: Principal) -> AccessDecision {
-        let ownerRules = model.authRules.filter { $0.allow == .owner }
-        let otherRules = model.authRules.filter { $0.allow != .owner }
-        let others = Self.decision(rules: otherRules, .update, for: principal, in: model)
-        if case .all = others { return .all }
-        let owners = Self.decision(rules: ownerRules, .update, for: principal, in: model)
-        let ownerBranch: AccessDecision
-        switch owners {
-        case .none: ownerBranch = .none
-        case .all: ownerBranch = .all  // not produced by owner rules; kept total for safety
-        case .matching(let expression):
-            let unchanged = ownerFields.compactMap { field in input[field].map { FilterExpression.field(field, .eq($0)) } }
-            ownerBranch = .matching(unchanged.isEmpty ? expression : .and([expression] + unchanged))
+        Self.updateDecision(rules: model.authRules, input: input, for: principal, in: model)
+    }
+
+    /// The same rule for a field with its own rules, which applies when the update writes the
+    /// field or one of the owner fields its rules name (changing that owner changes who may see
+    /// the field).
+    public func fieldUpdateDecision(_ field: String, input: [String: JSONValue], for principal: Principal) -> AccessDecision {
+        guard let rules = model.field(named: field)?.authRules else { return updateDecision(input: input, for: principal) }
+        return Self.updateDecision(rules: rules, input: input, for: principal, in: model)
+    }
+
+    /// The protected fields an update of `input` touches: written directly, or through an owner
+    /// field their rules name.
+    public func protectedFields(touchedBy input: [String: JSONValue]) -> [String] {
+        fieldsWithRules.filter { name in
+            input[name] != nil || Self.ownerFields(model.field(named: name)?.authRules ?? []).contains { input[$0] != nil }
         }
-        return Self.union(others, ownerBranch)
+    }
+
+    private static func updateDecision(
+        rules: [AuthRule], input: [String: JSONValue], for principal: Principal, in model: ModelType
+    ) -> AccessDecision {
+        let others = decision(rules: rules.filter { $0.allow != .owner }, .update, for: principal, in: model)
+        if case .all = others { return .all }
+        let ownerRules = rules.filter { $0.allow == .owner }
+        guard case .matching(let expression) = decision(rules: ownerRules, .update, for: principal, in: model) else {
+            return others
+        }
+        let unchanged = ownerFields(ownerRules).compactMap { field in input[field].map { FilterExpression.field(field, .eq($0)) } }
+        return union(others, .matching(unchanged.isEmpty ? expression : .and([expression] + unchanged)))
     }
 
     /// Fills absent owner fields of a new record with the caller's username (a one-element list
@@ -148,6 +171,7 @@ public struct AccessPolicy: Sendable {
 
     private static func decision(_ rule: AuthRule, for principal: Principal, in model: ModelType) -> AccessDecision {
         switch (rule.allow, principal) {
+        case (.public, .anonymous): return rule.admitsGuests ? .all : .none
         case (.public, .apiKey): return .all
         case (.private, .user): return .all
         case (.groups, .user(let user)):

@@ -290,6 +290,10 @@ public struct AuthRule: Sendable, Hashable {
     public var groupsField: String?
     /// The operations this rule grants; all four when not given.
     public var operations: Set<Operation>
+    /// Amplify's `provider:` as written (`apiKey`, `iam`, `userPools` …); nil when not given.
+    /// For `public`, `iam` and `identityPool` mean guests (Amplify's unauthenticated role):
+    /// callers without a user token, with or without an API key.
+    public var provider: String?
     public var location: SourceLocation?
 
     public init(
@@ -298,6 +302,7 @@ public struct AuthRule: Sendable, Hashable {
         groups: [String] = [],
         groupsField: String? = nil,
         operations: Set<Operation> = Set(Operation.allCases),
+        provider: String? = nil,
         location: SourceLocation? = nil
     ) {
         self.allow = allow
@@ -305,6 +310,12 @@ public struct AuthRule: Sendable, Hashable {
         self.groups = groups
         self.groupsField = groupsField
         self.operations = operations
+        self.provider = provider
         self.location = location
+    }
+
+    /// A `public` rule for guests (`provider: iam` or `identityPool`) rather than API keys.
+    public var admitsGuests: Bool {
+        allow == .public && (provider == "iam" || provider == "identityPool")
     }
 }

@@ -18,6 +18,13 @@ public struct ServerConfiguration: Sendable {
     public var feedRetentionSeconds: Int64 = 86_400
     /// How often expired records are swept and retention is applied.
     public var maintenanceIntervalSeconds: Double = 30
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy);
+    /// otherwise the header is ignored, so clients cannot pick their rate-limit key.
+    public var trustProxy = false
+    /// Per client address on `/auth/*` (login throttling); nil: unlimited.
+    public var authRateLimit: RateLimit? = RateLimit(requests: 30, seconds: 60)
+    /// Per user, API key or (anonymous) client address on `/graphql`; nil: unlimited.
+    public var graphQLRateLimit: RateLimit? = RateLimit(requests: 100, seconds: 1)
 
     public init() {}
 }

@@ -6,7 +6,7 @@ struct OperationalRoutes {
     let store: Store
     let metrics: ServerMetrics
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TidewaterRequestContext>) {
         router.get("/healthz") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -38,19 +38,30 @@ struct HTTPClient: Sendable {
     }
 }
 
-/// GraphQL over HTTP against one server.
+/// GraphQL over HTTP against one server, with the caller's credentials on every request.
 struct GraphQLClient: Sendable {
     let url: URL
     let http = HTTPClient()
+    /// `Authorization` or `x-api-key`.
+    var credentials: [String: String]
 
-    init(_ server: ServerProcess) { url = server.graphQLURL }
+    /// A client signed in as the server's default test user.
+    init(_ server: ServerProcess) {
+        self.init(server, credentials: server.defaultToken.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+    }
+
+    init(_ server: ServerProcess, credentials: [String: String]) {
+        url = server.graphQLURL
+        self.credentials = credentials
+    }
 
     /// POSTs a request and returns the decoded response object.
     @discardableResult
     func post(_ query: String, variables: JSONValue = [:], operationName: String? = nil, accept: String? = nil) async throws -> HTTPClient.Reply {
         var body: [String: JSONValue] = ["query": .string(query), "variables": variables]
         if let operationName { body["operationName"] = .string(operationName) }
-        var headers = ["Content-Type": "application/json"]
+        var headers = credentials
+        headers["Content-Type"] = "application/json"
         if let accept { headers["Accept"] = accept }
         return try await http.send("POST", url, headers: headers, body: Data(JSONValue.object(body).jsonBytes))
     }
@@ -69,3 +80,27 @@ struct GraphQLClient: Sendable {
         return reply.json["errors"]?.arrayValue?.first?["extensions"]?["code"]?.stringValue
     }
 }
+
+extension HTTPClient {
+    /// POSTs a JSON body.
+    func postJSON(_ url: URL, _ body: JSONValue, headers: [String: String] = [:]) async throws -> Reply {
+        var headers = headers
+        headers["Content-Type"] = "application/json"
+        return try await send("POST", url, headers: headers, body: Data(body.jsonBytes))
+    }
+
+    /// Signs a user up (an existing one is fine) and logs in; returns the access token.
+    func signIn(_ baseURL: URL, username: String, password: String = testPassword) async throws -> String {
+        let credentials: JSONValue = ["username": .string(username), "password": .string(password)]
+        let signUp = try await postJSON(baseURL.appendingPathComponent("auth/signup"), credentials)
+        guard signUp.status == 201 || signUp.status == 409 else { throw TestFailure("signup \(username): \(signUp.status) \(signUp.text)") }
+        let login = try await postJSON(baseURL.appendingPathComponent("auth/login"), credentials)
+        guard login.status == 200, let token = login.json["accessToken"]?.stringValue else {
+            throw TestFailure("login \(username): \(login.status) \(login.text)")
+        }
+        return token
+    }
+}
+
+/// The password test users sign up with.
+let testPassword = "correct horse battery staple"

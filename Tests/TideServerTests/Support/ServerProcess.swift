@@ -23,11 +23,18 @@ final class ServerProcess: @unchecked Sendable {
     private let stdout = Pipe()
     private let stderr = Pipe()
     private(set) var baseURL: URL!
+    /// The access token of the user `tester`, signed in at start (nil with `signIn: false`).
+    private(set) var defaultToken: String?
 
-    /// Starts the server and waits (bounded) until it prints the URL it serves on.
+    /// Rate limits are off unless a test asks for them: tests send requests much faster than
+    /// any client would.
+    static let unlimited = ["--auth-rate-limit", "off", "--graphql-rate-limit", "off"]
+
+    /// Starts the server, waits (bounded) until it prints the URL it serves on and, with
+    /// `signIn`, signs up and logs in the user `tester` for `GraphQLClient(server)`.
     init(
         schema: String = "Schema/example.graphql", dataDirectory: URL? = nil, extraArguments: [String] = [],
-        startTimeout: Duration = .seconds(60)
+        signIn: Bool = true, startTimeout: Duration = .seconds(60)
     ) async throws {
         self.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
         let schemaPath = schema.hasPrefix("/") ? schema : Self.packageRoot.appendingPathComponent(schema).path
@@ -37,11 +44,12 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = Self.binary
         process.arguments =
             ["serve", "--schema", schemaPath, "--data", self.dataDirectory.path, "--host", "127.0.0.1", "--port", "0"]
-            + extraArguments
+            + Self.unlimited + extraArguments
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
         baseURL = try await waitForURL(timeout: startTimeout)
+        if signIn { defaultToken = try await HTTPClient().signIn(baseURL, username: "tester") }
     }
 
     static func temporaryDirectory() -> URL {
@@ -126,6 +134,17 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
+extension ServerProcess {
+    /// The change feed's head seq, from `/metrics`.
+    func feedHead() async throws -> Int64 {
+        let reply = try await HTTPClient().send("GET", baseURL.appendingPathComponent("metrics"))
+        guard let line = reply.text.split(separator: "\n").first(where: { $0.hasPrefix("tidewater_feed_head_seq ") }),
+            let value = Int64(line.split(separator: " ")[1])
+        else { throw TestFailure("no feed head in /metrics") }
+        return value
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -133,10 +152,10 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Runs `body` against a fresh server and always stops it (and removes its data) afterwards.
 func withServer<T>(
-    schema: String = "Schema/example.graphql", extraArguments: [String] = [],
+    schema: String = "Schema/example.graphql", extraArguments: [String] = [], signIn: Bool = true,
     _ body: (ServerProcess, GraphQLClient) async throws -> T
 ) async throws -> T {
-    let server = try await ServerProcess(schema: schema, extraArguments: extraArguments)
+    let server = try await ServerProcess(schema: schema, extraArguments: extraArguments, signIn: signIn)
     do {
         let result = try await body(server, GraphQLClient(server))
         await server.stop()

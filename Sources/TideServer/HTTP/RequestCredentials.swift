@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+import TideModel
+
+/// The credentials a request presents (ARCHITECTURE §6): `Authorization: Bearer <token>`,
+/// or `x-api-key: <key>` for public access, or none.
+enum RequestCredentials: Sendable {
+    case none
+    case bearer(String)
+    case apiKey(String)
+
+    /// Reads the headers; an `Authorization` header that is not a bearer token is refused
+    /// rather than ignored, so a misconfigured client does not silently act anonymously.
+    init(_ headers: HTTPFields) throws(AuthenticationFailure) {
+        if let authorization = headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw AuthenticationFailure("The Authorization header must be \"Bearer <access token>\".")
+            }
+            self = .bearer(String(parts[1]).trimmingTrailingSpaces())
+        } else if let key = headers[.xAPIKey] {
+            self = .apiKey(key)
+        } else {
+            self = .none
+        }
+    }
+}
+
+/// Why a request's credentials were refused; the message is safe to show the client.
+public struct AuthenticationFailure: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// Turns presented credentials into a principal (verifying tokens, looking up API keys).
+typealias Authenticate = @Sendable (RequestCredentials) throws(AuthenticationFailure) -> Principal
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
