@@ -41,6 +41,9 @@ enum ConfigFile {
             case "tombstoneRetentionSeconds": configuration.tombstoneRetentionSeconds = Int64(try int())
             case "feedRetentionSeconds": configuration.feedRetentionSeconds = Int64(try int())
             case "maintenanceIntervalSeconds": configuration.maintenanceIntervalSeconds = Double(try int())
+            case "accessTokenLifetimeSeconds": configuration.identity.accessTokenLifetimeSeconds = try int()
+            case "refreshTokenLifetimeSeconds": configuration.identity.refreshTokenLifetimeSeconds = try int()
+            case "tokenIssuer": configuration.identity.issuer = try string()
             default: throw Problem(description: "\(path): unknown setting \"\(key)\"")
             }
         }

@@ -13,7 +13,7 @@ struct Tidewater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tidewater",
         abstract: "Tidewater: an offline-first GraphQL backend over SQLite.",
-        subcommands: [Serve.self, SchemaCommand.self]
+        subcommands: [Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self]
     )
 }
 
@@ -53,11 +53,7 @@ struct Serve: AsyncParsableCommand {
         if let port { configuration.port = port }
         if let durability { configuration.durability = durability }
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
+        bootstrapLogging(defaultLevel: .info)
         let server: TidewaterServer
         do {
             server = try TidewaterServer(configuration: configuration)

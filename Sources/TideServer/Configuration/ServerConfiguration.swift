@@ -1,4 +1,5 @@
 import TideGraphQL
+import TideIdentity
 import TideStore
 
 /// Everything `tidewater serve` can be told, with the documented defaults (ARCHITECTURE §8).
@@ -18,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var feedRetentionSeconds: Int64 = 86_400
     /// How often expired records are swept and retention is applied.
     public var maintenanceIntervalSeconds: Double = 30
+    /// Access-token issuer and lifetimes, password hashing, key reloading.
+    public var identity = IdentityConfiguration()
 
     public init() {}
 }
