@@ -7,7 +7,7 @@ import TideServer
 /// `identity.sqlite` beside a running server (SQLite WAL; the server picks changes up within
 /// about a second).
 struct DataFolderOptions: ParsableArguments {
-    @Option(help: "The data folder. Default: ./tidewater-data")
+    @Option(help: "The data folder.")
     var data: String = ServerConfiguration().dataDirectory
 
     /// Opens the identity service and runs `body`; an error prints as one line on stderr and exits 1.

@@ -51,27 +51,34 @@ struct UsersCommand: AsyncParsableCommand {
         }
     }
 
-    struct AddToGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add-to-group", abstract: "Add a user to a group (in its tokens from the next login or refresh).")
+    /// The arguments of `add-to-group` and `remove-from-group`.
+    struct Membership: ParsableArguments {
         @OptionGroup var folder: DataFolderOptions
         @Argument(help: "The username.") var username: String
         @Argument(help: "The group.") var group: String
+    }
+
+    struct AddToGroup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-to-group", abstract: "Add a user to a group (in its tokens from the next login or refresh).")
+        @OptionGroup var membership: Membership
 
         func run() async throws {
-            try await folder.withIdentity { identity in try identity.addToGroup(username: username, group: group) }
+            try await membership.folder.withIdentity { identity in
+                try identity.addToGroup(username: membership.username, group: membership.group)
+            }
         }
     }
 
     struct RemoveFromGroup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove-from-group", abstract: "Remove a user from a group (from its next login or refresh).")
-        @OptionGroup var folder: DataFolderOptions
-        @Argument(help: "The username.") var username: String
-        @Argument(help: "The group.") var group: String
+        @OptionGroup var membership: Membership
 
         func run() async throws {
-            try await folder.withIdentity { identity in try identity.removeFromGroup(username: username, group: group) }
+            try await membership.folder.withIdentity { identity in
+                try identity.removeFromGroup(username: membership.username, group: membership.group)
+            }
         }
     }
 
