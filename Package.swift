@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TideSchema", targets: ["TideSchema"]),
         .library(name: "TideStore", targets: ["TideStore"]),
         .library(name: "TideGraphQL", targets: ["TideGraphQL"]),
+        .library(name: "TideIdentity", targets: ["TideIdentity"]),
         .library(name: "TideServer", targets: ["TideServer"]),
     ],
     dependencies: [
@@ -50,6 +51,17 @@ let package = Package(
             dependencies: ["TideModel", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Users, groups, sessions, access tokens, API keys and signing keys: the policy over TideStore's
+        // identity tables and TideCrypto's primitives.
+        .target(
+            name: "TideIdentity",
+            dependencies: [
+                "TideModel", "TideCrypto", "TideStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Our GraphQL engine for the generated API: compile + cache documents, execute over the store.
         .target(
             name: "TideGraphQL",
@@ -65,7 +77,7 @@ let package = Package(
         .target(
             name: "TideServer",
             dependencies: [
-                "TideGraphQL", "TideSchema", "TideStore", "TideCrypto",
+                "TideGraphQL", "TideSchema", "TideStore", "TideCrypto", "TideIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "tidewater",
             dependencies: [
-                "TideServer", "TideSchema",
+                "TideServer", "TideSchema", "TideIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -92,8 +104,11 @@ let package = Package(
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
         .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "TideIdentityTests", dependencies: ["TideIdentity", "TideStore", "TideCrypto", "TideModel"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "TideServerTests",
-            dependencies: ["TideServer", "TideSchema", "TideStore", "TideModel"],
+            dependencies: ["TideServer", "TideSchema", "TideStore", "TideModel", "TideIdentity", "TideCrypto"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import TideCrypto
 import TideGraphQL
+import TideIdentity
 import TideModel
 import TideSchema
 import TideStore
@@ -14,6 +15,7 @@ public enum ServerStartupError: Error, CustomStringConvertible {
     case incompatibleData([String])
     case invalidKeyFile(String, String)
     case store(StoreError)
+    case identity(IdentityError)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum ServerStartupError: Error, CustomStringConvertible {
             "The data folder cannot follow this schema change:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
         case .invalidKeyFile(let path, let reason): "Key file \(path): \(reason)"
         case .store(let error): "Could not open the store: \(error)"
+        case .identity(let error): "Could not open the identity store: \(error)"
         }
     }
 }
@@ -38,6 +41,8 @@ public struct TidewaterServer: Sendable {
     public let configuration: ServerConfiguration
     public let store: Store
     public let engine: GraphQLEngine
+    /// Users, sessions, access tokens and API keys over `<data>/identity.sqlite`.
+    public let identity: IdentityService
     let metrics: ServerMetrics
     let logger: Logger
 
@@ -65,6 +70,12 @@ public struct TidewaterServer: Sendable {
             named: "page-token", in: configuration.dataDirectory, length: MessageAuthenticator.keyLength)
         engine = try GraphQLEngine(schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, logger: logger)
         metrics = ServerMetrics()
+        do {
+            identity = try IdentityService(
+                dataDirectory: configuration.dataDirectory, configuration: configuration.identity, logger: logger)
+        } catch {
+            throw ServerStartupError.identity(error)
+        }
     }
 
     /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
@@ -74,13 +85,26 @@ public struct TidewaterServer: Sendable {
         router.middlewares.add(ProblemMiddleware())
         GraphQLRoutes(
             engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
-            authenticate: { credentials throws(AuthenticationFailure) in
-                guard case .none = credentials else { throw AuthenticationFailure("IDENTITY NOT WIRED") }
-                return .anonymous
+            authenticate: { [identity] credentials throws(AuthenticationFailure) in
+                do throws(IdentityError) {
+                    switch credentials {
+                    case .none: return .anonymous
+                    case .bearer(let token): return try identity.authenticate(bearer: token)
+                    case .apiKey(let key): return try identity.authenticate(apiKey: key)
+                    }
+                } catch .unauthenticated(let reason) {
+                    throw AuthenticationFailure(reason)
+                } catch {
+                    throw AuthenticationFailure("The credentials could not be verified.")
+                }
             },
             limiter: configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }, trustProxy: configuration.trustProxy
         ).register(on: router)
         OperationalRoutes(store: store, metrics: metrics).register(on: router)
+        AuthRoutes(
+            identity: identity, limiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
+            trustProxy: configuration.trustProxy, metrics: metrics
+        ).register(on: router)
 
         let app = Application(
             router: router,
@@ -102,6 +126,7 @@ public struct TidewaterServer: Sendable {
                 logger: logger
             ))
         defer { store.close() }
+        defer { identity.close() }
         try await group.run()
         logger.info("stopped")
     }

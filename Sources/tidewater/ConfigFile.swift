@@ -51,6 +51,9 @@ enum ConfigFile {
                     throw Problem(description: "\(path): \(key) must look like \"30/min\", \"100/s\" or \"off\"")
                 }
                 if key == "authRateLimit" { configuration.authRateLimit = limit } else { configuration.graphQLRateLimit = limit }
+            case "accessTokenLifetimeSeconds": configuration.identity.accessTokenLifetimeSeconds = try int()
+            case "refreshTokenLifetimeSeconds": configuration.identity.refreshTokenLifetimeSeconds = try int()
+            case "tokenIssuer": configuration.identity.issuer = try string()
             default: throw Problem(description: "\(path): unknown setting \"\(key)\"")
             }
         }

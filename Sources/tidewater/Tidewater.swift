@@ -13,7 +13,7 @@ struct Tidewater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tidewater",
         abstract: "Tidewater: an offline-first GraphQL backend over SQLite.",
-        subcommands: [Serve.self, SchemaCommand.self]
+        subcommands: [Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self]
     )
 }
 
@@ -62,11 +62,7 @@ struct Serve: AsyncParsableCommand {
         if let authRateLimit { configuration.authRateLimit = authRateLimit.limit }
         if let graphqlRateLimit { configuration.graphQLRateLimit = graphqlRateLimit.limit }
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
+        bootstrapLogging(defaultLevel: .info)
         let server: TidewaterServer
         do {
             server = try TidewaterServer(configuration: configuration)

@@ -1,6 +1,10 @@
 import Foundation
+import Logging
 import Testing
+import TideCrypto
+import TideIdentity
 import TideModel
+import TideStore
 
 /// The `@auth` matrix through a real server and real HTTP: every rule kind of
 /// Fixtures/schemas/auth-matrix.graphql × every operation × every kind of caller. Adding a rule
@@ -93,7 +97,7 @@ import TideModel
             #expect(ids.contains(seed.id) == allowed, "\(cell): \(reply.text)")
         case .create:
             var input = row.fields.objectValue ?? [:]
-            input["title"] = "by \(caller)"
+            input["title"] = .string("by \(caller)")
             input["category"] = .string(seed.category)
             reply = try await client.post(
                 "mutation M($input: \(ops.createInput)!) { \(ops.create)(input: $input) { id title } }", variables: ["input": .object(input)])
@@ -101,7 +105,7 @@ import TideModel
         case .update:
             reply = try await client.post(
                 "mutation M($input: \(ops.updateInput)!) { \(ops.update)(input: $input) { id title _version } }",
-                variables: ["input": ["id": .string(seed.id), "_version": 1, "title": "changed by \(caller)"]])
+                variables: ["input": ["id": .string(seed.id), "_version": 1, "title": .string("changed by \(caller)")]])
             #expect((reply.json["data"]?[ops.update]?["_version"] == 2) == allowed, "\(cell): \(reply.text)")
         case .delete:
             reply = try await client.post(
@@ -187,7 +191,7 @@ import TideModel
             #expect(try await env.feedHead() == feed, "refused field writes wrote nothing")
             let byAdmin = try await carol.data(update, variables: ["input": ["id": .string(id), "_version": 1, "note": "from admin"]])
             #expect(byAdmin["updateFieldDoc"]?["note"] == "from admin")
-            #expect(byAdmin["updateFieldDoc"]?["secret"] == nil, "the admin is not the owner: secret stays hidden")
+            #expect(byAdmin["updateFieldDoc"]?["secret"] == .null, "the admin is not the owner: secret stays hidden")
             #expect(try await bob.data(query)["getFieldDoc"]?["note"] == "from admin", "everyone signed in reads note")
             #expect(
                 try await bob.errorCode("mutation { createFieldDoc(input: {title: \"x\", note: \"n\"}) { id } }") == "FORBIDDEN")
@@ -237,4 +241,49 @@ struct ModelOperations {
     var createInput: String { "Create\(model)Input" }
     var updateInput: String { "Update\(model)Input" }
     var deleteInput: String { "Delete\(model)Input" }
+}
+
+extension AuthorizationMatrixTests {
+    /// Tokens that must never authenticate, through `/graphql`: 401 and nothing runs.
+    @Test func tokensThatMustNotAuthenticate() async throws {
+        try await withAuthServer { env in
+            let valid = try #require(env.client(.owner).credentials["Authorization"]?.dropFirst("Bearer ".count))
+            let parts = valid.split(separator: ".").map(String.init)
+            func segment(_ json: JSONValue) -> String { Base64URL.encode(json.jsonBytes) }
+            let header = try JSONParser.parse(Base64URL.decode(parts[0]) ?? [])
+
+            var unsigned = header.objectValue ?? [:]
+            unsigned["alg"] = "none"
+            var hmac = header.objectValue ?? [:]
+            hmac["alg"] = "HS256"
+            // Signed with the server's own key, but for another issuer.
+            var otherIssuer = IdentityConfiguration()
+            otherIssuer.issuer = "someone-else"
+            let foreign = try IdentityService(
+                store: IdentityStore(directory: env.server.dataDirectory.path), configuration: otherIssuer,
+                logger: Logger(label: "test"))
+            defer { foreign.close() }
+            let wrongIssuer = try await foreign.logIn(username: "alice", password: testPassword).accessToken
+
+            let refused: [(String, String)] = [
+                ("alg none", "\(segment(.object(unsigned))).\(parts[1])."),
+                ("HS256 with the payload", "\(segment(.object(hmac))).\(parts[1]).\(parts[2])"),
+                ("signature of another token", "\(parts[0]).\(parts[1]).\(wrongIssuer.split(separator: ".")[2])"),
+                ("wrong issuer", wrongIssuer),
+                ("not a JWT", "garbage"),
+            ]
+            let feed = try await env.feedHead()
+            for (name, token) in refused {
+                let client = GraphQLClient(env.server, credentials: ["Authorization": "Bearer \(token)"])
+                let reply = try await client.post("mutation { createMemberDoc(input: {title: \"x\"}) { id } }")
+                #expect(reply.status == 401, "\(name): \(reply.text)")
+                #expect(reply.header("WWW-Authenticate")?.hasPrefix("Bearer") == true, "\(name)")
+                #expect(reply.json["errors"]?.arrayValue?.first?["extensions"]?["code"] == "UNAUTHENTICATED", "\(name)")
+            }
+            let basic = try await GraphQLClient(env.server, credentials: ["Authorization": "Basic YWxpY2U6cHc="])
+                .post("{ listMemberDocs { items { id } } }")
+            #expect(basic.status == 401, "a non-bearer Authorization header is refused, not ignored")
+            #expect(try await env.feedHead() == feed)
+        }
+    }
 }

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TideIdentity
 import TideModel
+import TideStore
 
 /// Rate limits through a real server: 429 with Retry-After, per key, before any work.
 @Suite struct RateLimitTests {
@@ -37,7 +38,7 @@ import TideModel
             for _ in 0..<4 { _ = try await tester.data(create) }
             let limited = try await tester.post(create)
             #expect(limited.status == 429)
-            #expect(limited.json["errors"]?[0]?["extensions"]?["code"] == "RATE_LIMITED")
+            #expect(limited.json["errors"]?.arrayValue?.first?["extensions"]?["code"] == "RATE_LIMITED")
             #expect(limited.header("Retry-After").flatMap(Int.init).map { $0 >= 1 } == true)
             #expect(limited.json["data"] == nil)
 

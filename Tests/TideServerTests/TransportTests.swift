@@ -35,12 +35,12 @@ import TideModel
                 URLQueryItem(name: "query", value: "query G($id: ID!) { getNote(id: $id) { title } }"),
                 URLQueryItem(name: "variables", value: #"{"id":"g1"}"#),
             ]
-            let reply = try await client.http.send("GET", components.url!)
+            let reply = try await client.http.send("GET", components.url!, headers: client.credentials)
             #expect(reply.status == 200)
             #expect(reply.json["data"]?["getNote"]?["title"] == "via get")
 
             components.queryItems = [URLQueryItem(name: "query", value: "mutation { createNote(input: {title: \"x\"}) { id } }")]
-            let mutation = try await client.http.send("GET", components.url!)
+            let mutation = try await client.http.send("GET", components.url!, headers: client.credentials)
             #expect(mutation.status == 405)
             #expect(mutation.header("Allow") == "POST")
             let listed = try await client.data("{ listNotes { items { id } } }")

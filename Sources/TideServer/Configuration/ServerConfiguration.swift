@@ -1,4 +1,5 @@
 import TideGraphQL
+import TideIdentity
 import TideStore
 
 /// Everything `tidewater serve` can be told, with the documented defaults (ARCHITECTURE §8).
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var authRateLimit: RateLimit? = RateLimit(requests: 30, seconds: 60)
     /// Per user, API key or (anonymous) client address on `/graphql`; nil: unlimited.
     public var graphQLRateLimit: RateLimit? = RateLimit(requests: 100, seconds: 1)
+    /// Access-token issuer and lifetimes, password hashing, key reloading.
+    public var identity = IdentityConfiguration()
 
     public init() {}
 }

@@ -1,15 +1,9 @@
-import Foundation
 import Logging
 
 /// The store's own tables, as an ordered list of named migrations. `PRAGMA user_version` holds
 /// how many have been applied; `_store_migrations` records their names. Append only: never edit
 /// or reorder a migration that has shipped.
 enum StoreMigrations {
-    struct Migration: Sendable {
-        let name: String
-        let sql: String
-    }
-
     static let all: [Migration] = [
         Migration(
             name: "0001-feed-checkpoints-model-fields",
@@ -43,19 +37,6 @@ enum StoreMigrations {
 
     /// Applies the missing migrations; call inside a transaction.
     static func apply(_ connection: Connection, logger: Logger) throws(StoreError) {
-        let version = try connection.queryFirst("PRAGMA user_version") { Int($0.int64(0)) } ?? 0
-        guard version <= all.count else {
-            throw .incompatibleSchema([
-                "the data folder was written by a newer Tidewater (store format \(version); this build knows up to \(all.count))"
-            ])
-        }
-        for (index, migration) in all.enumerated().dropFirst(version) {
-            logger.notice("applying store migration", metadata: ["migration": "\(migration.name)"])
-            try connection.execute(migration.sql)
-            try connection.run(
-                "INSERT INTO \"_store_migrations\"(\"name\", \"applied_at\") VALUES (?, ?)",
-                [.text(migration.name), .int(Timestamps.milliseconds(Date()))])
-            try connection.execute("PRAGMA user_version = \(index + 1)")
-        }
+        try Migration.apply(all, to: connection, ledger: "_store_migrations", format: "store", logger: logger)
     }
 }

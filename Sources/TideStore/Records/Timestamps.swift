@@ -6,6 +6,10 @@ enum Timestamps {
         Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
+    static func date(milliseconds ms: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
+
     static func seconds(_ date: Date) -> Int64 {
         Int64(date.timeIntervalSince1970.rounded(.down))
     }

@@ -1,5 +1,6 @@
-/// Opaque refresh tokens: 32 random bytes, base64url. The store keeps only ``hash(_:)`` of a token,
-/// so a leaked database does not yield usable tokens.
+/// Opaque bearer secrets: 32 random bytes, base64url. Refresh tokens and API-key secrets are
+/// such tokens. The store keeps only ``hash(_:)`` of a token, so a leaked database does not yield
+/// usable tokens.
 ///
 /// The hash is plain BLAKE2b-256 without salt or stretching: the token has 256 bits of entropy, so
 /// guessing is hopeless anyway, and a deterministic hash lets the store look a token up by it (the
@@ -11,7 +12,7 @@
 /// // later, on POST /auth/refresh:
 /// let row = store.refresh(hash: RefreshToken.hash(presented))
 /// ```
-public enum RefreshToken {
+public enum OpaqueToken {
     /// Random bytes per token.
     public static let byteCount = 32
 
@@ -26,3 +27,6 @@ public enum RefreshToken {
         Base64URL.encode(GenericHash.digest(Array(token.utf8)))
     }
 }
+
+/// Refresh tokens (`POST /auth/refresh`) are opaque tokens.
+public typealias RefreshToken = OpaqueToken

@@ -1,0 +1,53 @@
+/// The identity database's tables (`<data>/identity.sqlite`), as an ordered list of migrations
+/// (see ``Migration``).
+///
+/// Usernames are unique case-insensitively (`COLLATE NOCASE`, ASCII folding: usernames are ASCII),
+/// so `Alice` and `alice` are one account; the spelling given at sign-up is kept. Times are epoch
+/// milliseconds. Deleting a user cascades to its groups and sessions (`foreign_keys` is on).
+enum IdentityMigrations {
+    static let all: [Migration] = [
+        Migration(
+            name: "0001-users-groups-sessions-apikeys-signingkeys",
+            sql: """
+                CREATE TABLE "_identity_migrations"("name" TEXT PRIMARY KEY NOT NULL, "applied_at" INTEGER NOT NULL);
+                CREATE TABLE "users"(
+                    "id" TEXT PRIMARY KEY NOT NULL,
+                    "username" TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    "password_hash" TEXT NOT NULL,
+                    "email" TEXT,
+                    "phone" TEXT,
+                    "created_at" INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE "user_groups"(
+                    "user_id" TEXT NOT NULL REFERENCES "users"("id") ON DELETE CASCADE,
+                    "group_name" TEXT NOT NULL,
+                    PRIMARY KEY ("user_id", "group_name")
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE "sessions"(
+                    "token_hash" TEXT PRIMARY KEY NOT NULL,
+                    "family_id" TEXT NOT NULL,
+                    "user_id" TEXT NOT NULL REFERENCES "users"("id") ON DELETE CASCADE,
+                    "created_at" INTEGER NOT NULL,
+                    "expires_at" INTEGER NOT NULL,
+                    "used_at" INTEGER,
+                    "revoked_at" INTEGER
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX "sessions_by_family" ON "sessions"("family_id");
+                CREATE INDEX "sessions_by_user" ON "sessions"("user_id");
+                CREATE TABLE "api_keys"(
+                    "id" TEXT PRIMARY KEY NOT NULL,
+                    "secret_hash" TEXT NOT NULL,
+                    "name" TEXT NOT NULL,
+                    "created_at" INTEGER NOT NULL,
+                    "expires_at" INTEGER,
+                    "revoked_at" INTEGER
+                ) STRICT;
+                CREATE TABLE "signing_keys"(
+                    "kid" TEXT PRIMARY KEY NOT NULL,
+                    "secret_key" TEXT NOT NULL,
+                    "created_at" INTEGER NOT NULL,
+                    "retired_at" INTEGER
+                ) STRICT;
+                """),
+    ]
+}

@@ -1,0 +1,112 @@
+import CSQLite
+import Foundation
+
+extension IdentityStore {
+    /// Inserts a user with its groups. Throws `StoreError.alreadyExists(model: "User", id: username)`
+    /// when the username is taken (in any letter case).
+    public func createUser(_ user: IdentityUser) throws(StoreError) {
+        try write { connection throws(StoreError) in
+            do throws(StoreError) {
+                try connection.run(
+                    """
+                    INSERT INTO "users"("id", "username", "password_hash", "email", "phone", "created_at") \
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(user.id), .text(user.username), .text(user.passwordHash), user.email.map(SQLBinding.text) ?? .null,
+                        user.phone.map(SQLBinding.text) ?? .null, .int(Timestamps.milliseconds(user.createdAt)),
+                    ])
+            } catch .sqlite(let code, _) where code == Self.uniqueConstraintFailed {
+                throw .alreadyExists(model: "User", id: user.username)
+            }
+            for group in user.groups {
+                try connection.run(Self.insertGroupSQL, [.text(user.id), .text(group)])
+            }
+        }
+    }
+
+    /// The user whose username matches case-insensitively, with its groups.
+    public func user(username: String) throws(StoreError) -> IdentityUser? {
+        try read { connection throws(StoreError) in
+            try Self.user(connection, where: "\"username\" = ?", .text(username))
+        }
+    }
+
+    /// The user with this id, with its groups.
+    public func user(id: String) throws(StoreError) -> IdentityUser? {
+        try read { connection throws(StoreError) in try Self.user(connection, where: "\"id\" = ?", .text(id)) }
+    }
+
+    /// Every user with its groups, by username.
+    public func users() throws(StoreError) -> [IdentityUser] {
+        try read { connection throws(StoreError) in
+            var groups: [String: [String]] = [:]
+            try connection.query("SELECT \"user_id\", \"group_name\" FROM \"user_groups\" ORDER BY \"group_name\"") {
+                groups[$0.text(0), default: []].append($0.text(1))
+            }
+            var users: [IdentityUser] = []
+            try connection.query("SELECT \(Self.userColumns) FROM \"users\" ORDER BY \"username\"") { row in
+                var user = Self.decodeUser(row)
+                user.groups = groups[user.id] ?? []
+                users.append(user)
+            }
+            return users
+        }
+    }
+
+    /// Deletes the user, its groups and its sessions. False when there was no such user.
+    @discardableResult
+    public func deleteUser(id: String) throws(StoreError) -> Bool {
+        try read { connection throws(StoreError) in try connection.run("DELETE FROM \"users\" WHERE \"id\" = ?", [.text(id)]) > 0 }
+    }
+
+    /// Replaces the stored password hash. With `revokingSessionsAt`, also revokes every live
+    /// session of the user in the same transaction (a password change signs out other devices).
+    public func updatePasswordHash(userID: String, hash: String, revokingSessionsAt: Date? = nil) throws(StoreError) {
+        try write { connection throws(StoreError) in
+            try connection.run("UPDATE \"users\" SET \"password_hash\" = ? WHERE \"id\" = ?", [.text(hash), .text(userID)])
+            if let revokingSessionsAt {
+                try connection.run(
+                    "UPDATE \"sessions\" SET \"revoked_at\" = ? WHERE \"user_id\" = ? AND \"revoked_at\" IS NULL",
+                    [.int(Timestamps.milliseconds(revokingSessionsAt)), .text(userID)])
+            }
+        }
+    }
+
+    /// Adds the user to a group. False when it already was a member.
+    @discardableResult
+    public func addGroup(userID: String, group: String) throws(StoreError) -> Bool {
+        try read { connection throws(StoreError) in try connection.run(Self.insertGroupSQL + " ON CONFLICT DO NOTHING", [.text(userID), .text(group)]) > 0 }
+    }
+
+    /// Removes the user from a group. False when it was not a member.
+    @discardableResult
+    public func removeGroup(userID: String, group: String) throws(StoreError) -> Bool {
+        try read { connection throws(StoreError) in
+            try connection.run("DELETE FROM \"user_groups\" WHERE \"user_id\" = ? AND \"group_name\" = ?", [.text(userID), .text(group)]) > 0
+        }
+    }
+
+    // MARK: Rows
+
+    /// Extended result code `SQLITE_CONSTRAINT_UNIQUE` (a macro expression Swift does not import).
+    static let uniqueConstraintFailed: Int32 = SQLITE_CONSTRAINT | (8 << 8)
+
+    private static let insertGroupSQL = "INSERT INTO \"user_groups\"(\"user_id\", \"group_name\") VALUES (?, ?)"
+    private static let userColumns = "\"id\", \"username\", \"password_hash\", \"email\", \"phone\", \"created_at\""
+
+    private static func user(_ connection: Connection, where condition: String, _ value: SQLBinding) throws(StoreError) -> IdentityUser? {
+        guard var user = try connection.queryFirst("SELECT \(userColumns) FROM \"users\" WHERE \(condition)", [value], decodeUser)
+        else { return nil }
+        try connection.query(
+            "SELECT \"group_name\" FROM \"user_groups\" WHERE \"user_id\" = ? ORDER BY \"group_name\"", [.text(user.id)]
+        ) { user.groups.append($0.text(0)) }
+        return user
+    }
+
+    private static func decodeUser(_ row: Statement) -> IdentityUser {
+        IdentityUser(
+            id: row.text(0), username: row.text(1), passwordHash: row.text(2), email: row.optionalText(3),
+            phone: row.optionalText(4), createdAt: Timestamps.date(milliseconds: row.int64(5)))
+    }
+}
