@@ -14,16 +14,36 @@ Prints one line per check and "N passed, N failed"; exits non-zero on any failur
 import json
 import pathlib
 import sys
+import urllib.error
 import urllib.request
 
 from graphql import build_client_schema, get_introspection_query, parse, print_schema, validate
 
 
-def post(url, query, variables=None):
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+def post_json(url, body, headers=None):
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:  # 4xx answers carry a body worth reporting
+        return error.code, json.loads(error.read() or b"null")
+
+
+def post(url, query, variables=None, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return post_json(url, {"query": query, "variables": variables or {}}, headers)[1]
+
+
+def sign_in(graphql_url):
+    """Signs up and logs in a user (the documents' notes are owner-only); returns the token."""
+    base = graphql_url.rsplit("/graphql", 1)[0]
+    credentials = {"username": "conformance", "password": "conformance-password"}
+    post_json(f"{base}/auth/signup", credentials)
+    status, answer = post_json(f"{base}/auth/login", credentials)
+    if status != 200:
+        raise SystemExit(f"login failed: HTTP {status}: {answer}")
+    return answer["accessToken"]
 
 
 def main():
@@ -51,6 +71,7 @@ def main():
         print(f"{passed} passed, {failed} failed")
         return 1
 
+    token = sign_in(url)
     for path in sorted((root / "Fixtures" / "documents").glob("*.graphql")):
         text = path.read_text()
         variables_path = path.with_suffix(".json")
@@ -59,7 +80,7 @@ def main():
         check(f"{path.name} is valid against the client schema", not errors, [str(e) for e in errors])
         if errors:
             continue
-        answer = post(url, text, variables)
+        answer = post(url, text, variables, token)
         check(f"{path.name} runs on the server", "errors" not in answer and answer.get("data"), answer.get("errors"))
 
     print(f"{passed} passed, {failed} failed")
