@@ -32,15 +32,15 @@ extension IdentityService {
     }
 
     /// The API key's principal, for requests with `x-api-key: <key>`: the key must exist and be
-    /// neither revoked nor expired. A revocation made by the admin CLI applies within
-    /// ``IdentityConfiguration/reloadInterval``.
+    /// neither revoked nor expired. A key created by the admin CLI works at once; a revocation
+    /// applies within ``IdentityConfiguration/reloadInterval``.
     ///
     /// - Throws: ``IdentityError/unauthenticated(reason:)``; the reason is for logs, not clients.
     public func authenticate(apiKey: String) throws(IdentityError) -> Principal {
         guard let (id, secret) = APIKeyFormat.parse(apiKey) else { throw .unauthenticated(reason: "API key is malformed") }
         // Look up by the public id, then compare hashes in constant time: timing tells nothing
         // about how much of the secret was right.
-        guard let stored = keyRing.snapshot.apiKeys[id],
+        guard let stored = keyRing.snapshot.apiKeys[id] ?? keyRing.freshSnapshot.apiKeys[id],
             constantTimeEquals(Array(stored.secretHash.utf8), Array(OpaqueToken.hash(secret).utf8))
         else { throw .unauthenticated(reason: "API key is unknown or revoked") }
         if let expiresAt = stored.expiresAt, expiresAt <= configuration.now() {

@@ -42,7 +42,11 @@ final class KeyRing: Sendable {
         var snapshot: Snapshot
         var dataVersion: Int64
         var nextCheck: ContinuousClock.Instant
+        var nextForcedCheck = ContinuousClock.now
     }
+
+    /// How often a lookup miss may force a check for outside changes.
+    static let forcedCheckInterval: Duration = .milliseconds(100)
 
     private let store: IdentityStore
     private let configuration: IdentityConfiguration
@@ -70,6 +74,20 @@ final class KeyRing: Sendable {
             let now = ContinuousClock.now
             guard now >= state.nextCheck else { return (state.snapshot, false) }
             state.nextCheck = now + configuration.reloadInterval
+            return (state.snapshot, true)
+        }
+        guard due else { return snapshot }
+        return reloadIfChanged() ?? snapshot
+    }
+
+    /// The snapshot after checking for outside changes now rather than at the next interval,
+    /// for a lookup that missed (an API key the CLI may have created a moment ago). Throttled,
+    /// so a flood of unknown keys costs one `data_version` read per `forcedCheckInterval`.
+    var freshSnapshot: Snapshot {
+        let (snapshot, due) = state.withLock { state in
+            let now = ContinuousClock.now
+            guard now >= state.nextForcedCheck else { return (state.snapshot, false) }
+            state.nextForcedCheck = now + Self.forcedCheckInterval
             return (state.snapshot, true)
         }
         guard due else { return snapshot }

@@ -53,6 +53,16 @@ import TideModel
         }
     }
 
+    /// A key the CLI just made works at its first use: a miss checks for outside changes at once.
+    @Test func aKeyCreatedElsewhereWorksImmediately() async throws {
+        try await withIdentity { fixture in
+            let server = try fixture.service { $0.reloadInterval = .seconds(3600) }
+            let cli = try fixture.service()
+            let created = try cli.createAPIKey(name: "from the CLI")
+            #expect(try server.authenticate(apiKey: created.key) == .apiKey(id: created.summary.id))
+        }
+    }
+
     /// Polls `condition` every 50 ms for at most 5 s.
     private func eventually(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(5)

@@ -141,3 +141,17 @@ extension AccessPolicyTests {
         #expect(policy.assigningOwner([:], for: Self.alice)["owner"] == "alice")
     }
 }
+
+extension AccessPolicyTests {
+    /// `public` with `provider: iam` (Amplify's unauthenticated role) admits guests; plain
+    /// `public` only API keys; neither admits signed-in users, who need `private`.
+    @Test func guestsOnlyWithIAMProvider() {
+        let guests = AccessPolicy(model: Self.model([AuthRule(allow: .public, provider: "iam")]))
+        #expect(guests.decision(.read, for: .anonymous) == .all)
+        #expect(guests.decision(.read, for: Self.key) == .all)
+        #expect(guests.decision(.read, for: Self.bob) == .none)
+        let keys = AccessPolicy(model: Self.model([AuthRule(allow: .public)]))
+        #expect(keys.decision(.read, for: .anonymous) == .none)
+        #expect(keys.decision(.read, for: Self.key) == .all)
+    }
+}

@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import sys
 import time
 import urllib.parse
@@ -374,30 +375,39 @@ def cmd_signin(base_url, username, password):
 
 
 def cmd_auth_table(results, md_out, *meta):
-    """Guests vs bearer-token rows of one --auth-compare run, with the cost of authentication."""
+    """Guests vs bearer-token rows of one --auth-compare run (medians over its rounds), with the
+    cost of authentication."""
     rows = [json.loads(l) for l in open(results) if l.strip()]
-    by = {(r["server"], r["scenario"], r["connections"]): r for r in rows}
-    header = ["scenario", "conns", "guests req/s", "guests p99", "bearer req/s", "bearer p99", "bearer/guests", "cost"]
+    runs = {}
+    for r in rows:
+        runs.setdefault((r["server"], r["scenario"], r["connections"]), []).append(r)
+    header = ["scenario", "conns", "guests req/s", "guests p99", "bearer req/s", "bearer p99", "bearer/guests", "cost",
+              "rounds (guests / bearer req/s)"]
     table, failures = [], []
     for s in sorted({r["scenario"] for r in rows}):
         for c in sorted({r["connections"] for r in rows}):
-            g, b = by.get(("guests", s, c)), by.get(("bearer", s, c))
+            g, b = runs.get(("guests", s, c)), runs.get(("bearer", s, c))
             if not g or not b:
                 continue
-            bad = [f"{name} {s} c={c}: {errors_of(r)} errors" for name, r in (("guests", g), ("bearer", b)) if errors_of(r)]
+            bad = [f"{name} {s} c={c}: {errors_of(r)} errors" for name, rs in (("guests", g), ("bearer", b))
+                   for r in rs if errors_of(r)]
             failures += bad
-            ratio = b["rps"] / g["rps"] if g["rps"] and not bad else None
-            table.append([s, str(c), fmt_rps(g["rps"]), fmt_ms(g["p99_us"]), fmt_rps(b["rps"]), fmt_ms(b["p99_us"]),
+            g_rps, b_rps = statistics.median(r["rps"] for r in g), statistics.median(r["rps"] for r in b)
+            g_p99, b_p99 = statistics.median(r["p99_us"] for r in g), statistics.median(r["p99_us"] for r in b)
+            ratio = b_rps / g_rps if g_rps and not bad else None
+            rounds = ", ".join(f"{x['rps']:,.0f}/{y['rps']:,.0f}" for x, y in zip(g, b))
+            table.append([s, str(c), fmt_rps(g_rps), fmt_ms(g_p99), fmt_rps(b_rps), fmt_ms(b_p99),
                           "n/a" if ratio is None else f"{ratio:.2f}",
-                          "n/a" if ratio is None else f"{100 * (1 - ratio):.1f} %"])
+                          "n/a" if ratio is None else f"{100 * (1 - ratio):.1f} %", rounds])
     print("  ".join(header))
     for r in table:
         print("  ".join(r))
     meta = dict(m.split("=", 1) for m in meta)
     md = ["# Tidewater: cost of bearer-token authentication", ""]
     md += [f"- {k}: {v}" for k, v in meta.items()]
-    md += ["", "guests = no credentials on `Tools/bench/open.graphql`; bearer = `Authorization: Bearer` "
-           "on every request, `Schema/example.graphql` (owner rules). cost = 1 − bearer/guests.", ""]
+    md += ["", "guests = no credentials on `Tools/bench/open.graphql`; bearer = a signed-in user with "
+           "`Authorization: Bearer` on every request, on the bearer schema above. Medians of the rounds; "
+           "cost = 1 − bearer/guests.", ""]
     md.append("| " + " | ".join(header) + " |")
     md.append("|---|---|" + "---:|" * (len(header) - 2))
     md += ["| " + " | ".join(r) + " |" for r in table]

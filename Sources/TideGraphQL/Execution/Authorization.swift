@@ -75,14 +75,26 @@ struct Authorization {
         policy.decision(.read, for: principal).covers(record.fields)
     }
 
-    /// `record` without the fields whose own rules do not let this principal read them (they
-    /// answer null).
-    func redacted(_ record: Record) -> Record {
-        guard !policy.fieldsWithRules.isEmpty else { return record }
-        var visible = record
-        for name in policy.fieldsWithRules where !policy.fieldDecision(name, .read, for: principal).covers(record.fields) {
-            visible.fields[name] = nil
+    /// Hides the fields whose own rules do not let this principal read them (they answer null).
+    /// Made once per request: a page of records shares the field decisions.
+    func redaction() -> Redaction {
+        Redaction(
+            restricted: policy.fieldsWithRules.compactMap { name in
+                let decision = policy.fieldDecision(name, .read, for: principal)
+                return decision == .all ? nil : (name, decision)
+            })
+    }
+
+    struct Redaction {
+        let restricted: [(field: String, decision: AccessDecision)]
+
+        func apply(_ record: Record) -> Record {
+            guard !restricted.isEmpty else { return record }
+            var visible = record
+            for (name, decision) in restricted where !decision.covers(record.fields) {
+                visible.fields[name] = nil
+            }
+            return visible
         }
-        return visible
     }
 }

@@ -29,8 +29,8 @@ struct Resolvers: Sendable {
             guard let record = try storeCall({ () throws(StoreError) in try store.get(model: model.name, id: id) }) else {
                 return .null
             }
-            if requirement != nil, !access.canRead(record) { throw access.forbidden(.read) }
-            return .record(access.redacted(record))
+            if let requirement, !FilterEvaluator.matches(requirement, record.fields) { throw access.forbidden(.read) }
+            return .record(access.redaction().apply(record))
         case .list:
             let query = try listQuery(arguments, operation: operation, index: nil, access: access)
             return try page(model: model, query: query, operation: operation, access: access)
@@ -50,7 +50,7 @@ struct Resolvers: Sendable {
             let record = try await storeWrite(model, access) { () async throws(StoreError) in
                 try await store.create(model: model.name, id: id, values: input, condition: condition, actor: actor)
             }
-            return .record(access.redacted(record))
+            return .record(access.redaction().apply(record))
         case .update:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
@@ -61,7 +61,7 @@ struct Resolvers: Sendable {
             let record = try await storeWrite(model, access) { () async throws(StoreError) in
                 try await store.update(model: model.name, id: id, values: input, guards: guards, actor: actor)
             }
-            return .record(access.redacted(record))
+            return .record(access.redaction().apply(record))
         case .delete:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
@@ -72,7 +72,7 @@ struct Resolvers: Sendable {
             let record = try await storeWrite(model, access) { () async throws(StoreError) in
                 try await store.delete(model: model.name, id: id, guards: guards, actor: actor)
             }
-            return .record(access.redacted(record))
+            return .record(access.redaction().apply(record))
         default:
             throw GraphQLErrorBody(
                 message: "\(operation.fieldName) is not supported by this server version yet.", code: .operationNotSupported)
@@ -85,9 +85,10 @@ struct Resolvers: Sendable {
         model: ModelType, query: ListQuery, operation: GeneratedOperation, access: Authorization
     ) throws(GraphQLErrorBody) -> OutputValue {
         let page = try storeCall { () throws(StoreError) in try store.list(model: model.name, query: query) }
+        let redaction = access.redaction()
         return .connection(
             .init(
-                items: page.records.map(access.redacted),
+                items: page.records.map(redaction.apply),
                 nextToken: page.next.map { tokens.encode($0, operation: operation.fieldName) }))
     }
 
@@ -227,7 +228,7 @@ struct Resolvers: Sendable {
                 guard access.canRead(current) else {
                     throw GraphQLErrorBody(message: "Conflict resolver rejects mutation.", code: .conflictUnhandled)
                 }
-                throw report(.versionConflict(current: access.redacted(current)), model: model)
+                throw report(.versionConflict(current: access.redaction().apply(current)), model: model)
             }
             throw report(error, model: model)
         }

@@ -13,11 +13,16 @@ enum RequestCredentials: Sendable {
     /// rather than ignored, so a misconfigured client does not silently act anonymously.
     init(_ headers: HTTPFields) throws(AuthenticationFailure) {
         if let authorization = headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            // Runs on every request: compare the scheme bytes instead of splitting and lowercasing.
+            let bytes = authorization.utf8
+            let scheme = "bearer ".utf8
+            guard bytes.count > scheme.count,
+                zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })
+            else {
                 throw AuthenticationFailure("The Authorization header must be \"Bearer <access token>\".")
             }
-            self = .bearer(String(parts[1]).trimmingTrailingSpaces())
+            let token = authorization.utf8.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
+            self = .bearer(String(Substring(token)))
         } else if let key = headers[.xAPIKey] {
             self = .apiKey(key)
         } else {
@@ -34,11 +39,3 @@ public struct AuthenticationFailure: Error, Sendable {
 
 /// Turns presented credentials into a principal (verifying tokens, looking up API keys).
 typealias Authenticate = @Sendable (RequestCredentials) throws(AuthenticationFailure) -> Principal
-
-extension String {
-    fileprivate func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
-        while s.last == " " { s.removeLast() }
-        return String(s)
-    }
-}
