@@ -26,6 +26,7 @@ import TideModel
         let rules = [AuthRule(allow: .owner, ownerField: "owner")]
         #expect(covers(rules, .read, Self.alice, ["owner": "alice"]))
         #expect(covers(rules, .read, Self.alice, ["owner": "u-alice"]))
+        #expect(covers(rules, .read, Self.alice, ["owner": "u-alice::alice"]))
         #expect(!covers(rules, .read, Self.alice, ["owner": "bob"]))
         #expect(!covers(rules, .read, Self.alice, [:]))
         #expect(AccessPolicy(model: Self.model(rules)).decision(.read, for: .anonymous) == .none)
@@ -99,10 +100,14 @@ import TideModel
         let rules = [AuthRule(allow: .owner, ownerField: "owner"), AuthRule(allow: .owner, ownerField: "editors")]
         let policy = AccessPolicy(model: Self.model(rules))
         let values = policy.assigningOwner(["team": "x"], for: Self.alice)
-        #expect(values["owner"] == "alice")
-        #expect(values["editors"] == ["alice"])
+        #expect(values["owner"] == "u-alice", "the owner field stores the user id")
+        #expect(values["editors"] == ["u-alice"])
         #expect(policy.assigningOwner(["owner": "bob"], for: Self.alice)["owner"] == "bob")  // checked by the create rule
         #expect(policy.assigningOwner([:], for: Self.key) == [:])
+        // The caller's other names are stored as the id; others' names stay as written.
+        #expect(policy.assigningOwner(["owner": "alice"], for: Self.alice)["owner"] == "u-alice")
+        #expect(policy.assigningOwner(["owner": "u-alice::alice"], for: Self.alice)["owner"] == "u-alice")
+        #expect(policy.assigningOwner(["editors": ["alice", "bob"]], for: Self.alice)["editors"] == ["u-alice", "bob"])
     }
 
     @Test func guardedFiltersCannotObserveHiddenFields() {
@@ -138,7 +143,7 @@ extension AccessPolicyTests {
         #expect(!policy.fieldUpdateDecision("secret", input: ["owner": "bob"], for: Self.bob).covers(stored))
         #expect(!policy.fieldUpdateDecision("secret", input: ["owner": "bob"], for: Self.alice).covers(stored))
         #expect(policy.fieldUpdateDecision("secret", input: ["secret": "t"], for: Self.alice).covers(stored))
-        #expect(policy.assigningOwner([:], for: Self.alice)["owner"] == "alice")
+        #expect(policy.assigningOwner([:], for: Self.alice)["owner"] == "u-alice")
     }
 }
 

@@ -54,6 +54,7 @@ struct Resolvers: Sendable {
         case .update:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
+            input = policy.normalizingOwners(input, for: context.principal)
             let guards = WriteGuards(
                 expectedVersion: version,
                 condition: try filter(arguments["condition"], argument: "condition", access: access),

@@ -42,8 +42,11 @@ extension FilterExpression {
 /// `public` admits API keys; with `provider: iam` or `identityPool` (Amplify's guest access) it
 /// also admits callers without any credentials.
 ///
-/// Owner identity: an owner field matches the caller's user id (the token's `sub`) or username;
-/// `createX` writes the username when the owner field is absent.
+/// Owner identity (ARCHITECTURE §3): the owner field stores the user id (the token's `sub`).
+/// A value naming the caller as `sub`, `username` or Amplify's `sub::username` is stored as
+/// `sub`; `createX` writes it when the owner field is absent. Matching also accepts the
+/// username and `sub::username` forms, which other users may have written into a multi-owner
+/// list and which imported Amplify data carries.
 public struct AccessPolicy: Sendable {
     public let model: ModelType
     /// The names of fields with their own `@auth` rules.
@@ -120,14 +123,33 @@ public struct AccessPolicy: Sendable {
         return union(others, .matching(unchanged.isEmpty ? expression : .and([expression] + unchanged)))
     }
 
-    /// Fills absent owner fields of a new record with the caller's username (a one-element list
-    /// for a list field), as Amplify does.
+    /// Fills absent owner fields of a new record with the caller's user id (a one-element list
+    /// for a list field), as Amplify does, after `normalizingOwners`.
     public func assigningOwner(_ values: [String: JSONValue], for principal: Principal) -> [String: JSONValue] {
         guard let user = principal.user else { return values }
-        var values = values
+        var values = normalizingOwners(values, for: principal)
         for name in ownerFields where values[name]?.isNull ?? true {
             let isList = model.field(named: name)?.type.isList ?? false
-            values[name] = isList ? .array([.string(user.username)]) : .string(user.username)
+            values[name] = isList ? .array([.string(user.id)]) : .string(user.id)
+        }
+        return values
+    }
+
+    /// Rewrites owner-field values that name the caller (`username`, `sub::username`) to the
+    /// caller's `sub`, the stored form; values naming others are kept as written.
+    public func normalizingOwners(_ values: [String: JSONValue], for principal: Principal) -> [String: JSONValue] {
+        guard let user = principal.user else { return values }
+        let aliases: Set<String> = [user.username, "\(user.id)::\(user.username)"]
+        func normalized(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .string(let name) where aliases.contains(name): .string(user.id)
+            case .array(let items): .array(items.map(normalized))
+            default: value
+            }
+        }
+        var values = values
+        for name in ownerFields {
+            if let value = values[name] { values[name] = normalized(value) }
         }
         return values
     }
@@ -180,8 +202,8 @@ public struct AccessPolicy: Sendable {
             }
             return rule.groups.contains(where: user.groups.contains) ? .all : .none
         case (.owner, .user(let user)):
-            // Both forms identify the caller: the id cannot be reused, the username is readable.
-            return membership(rule.ownerField ?? "owner", anyOf: [user.id, user.username], in: model)
+            return membership(
+                rule.ownerField ?? "owner", anyOf: [user.id, user.username, "\(user.id)::\(user.username)"], in: model)
         default:
             return .none
         }

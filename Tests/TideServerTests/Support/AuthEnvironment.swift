@@ -66,6 +66,14 @@ struct AuthEnvironment: Sendable {
 
     func client(_ caller: Caller) -> GraphQLClient { clients[caller]! }
 
+    /// The user id (`sub`) in a signed-in caller's token.
+    func userID(_ caller: Caller) throws -> String {
+        let token = client(caller).credentials["Authorization"]?.dropFirst("Bearer ".count) ?? ""
+        let payload = token.split(separator: ".").dropFirst().first.flatMap { Base64URL.decode(String($0)) } ?? []
+        guard let sub = try JSONParser.parse(payload)["sub"]?.stringValue else { throw TestFailure("no sub in the token") }
+        return sub
+    }
+
     struct Seed {
         var id: String
         var title: String
