@@ -25,7 +25,8 @@ extension IdentityService {
         } catch {
             throw .unauthenticated(reason: error.description)
         }
-        let user = UserIdentity(id: claims.sub, username: claims.username, groups: claims.groups)
+        let user = UserIdentity(
+            id: claims.sub, username: claims.username, groups: claims.groups, groupsChangedAt: claims.groupsChangedAt)
         // The verifier accepts a token until `exp` plus the leeway; the cache keeps it exactly as long.
         tokenCache.insert(user, for: token, expiresAt: claims.exp + Int64(configuration.leewaySeconds), nowSeconds: nowSeconds)
         return .user(user)

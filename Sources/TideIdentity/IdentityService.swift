@@ -83,7 +83,7 @@ public final class IdentityService: Sendable {
     func accessToken(for user: IdentityUser, now: Date) -> String {
         let claims = AccessTokenClaims(
             sub: user.id, username: user.username, groups: user.groups, issuer: configuration.issuer, issuedAt: now,
-            lifetime: configuration.accessTokenLifetimeSeconds)
+            lifetime: configuration.accessTokenLifetimeSeconds, groupsChangedAt: user.groupsChangedAt)
         return keyRing.snapshot.signer.sign(claims)
     }
 }

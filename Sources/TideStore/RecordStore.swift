@@ -28,6 +28,13 @@ public protocol RecordStore: Sendable {
         model: String, id: String, values: [String: JSONValue], guards: WriteGuards, actor: String
     ) async throws(StoreError) -> Record
     func delete(model: String, id: String, guards: WriteGuards, actor: String) async throws(StoreError) -> Record
+    /// A delta-sync cut-off: changes stamped at or below it are all committed; later ones stamp above.
+    func syncCutoff() -> Int64
+    /// Per record changed in (`after`, `upTo`] ms: its image before and after the range.
+    func changeSummaries(model: String, after: Int64, upTo: Int64, afterID: String?, limit: Int) throws(StoreError)
+        -> [ChangeSummary]
+    /// The oldest `lastSync` from which a delta sync is exact (retention has kept what it needs).
+    func deltaSyncHorizon(now: Date) -> Int64
     /// Highest committed feed `seq` (0 when empty).
     var feedHead: Int64 { get }
     /// Feed entries after `seq`, in order, at most `limit`.

@@ -21,6 +21,8 @@ public final class Store: Sendable {
     let tables: [String: ModelTable]
     let writerConnection: Connection
     let writer: Writer
+    /// Stamps writes and hands out delta-sync cut-offs.
+    let clock: StampClock
     let readers: ReaderPool
     let counters: StoreCounters
     let isClosed = Atomic<Bool>(false)
@@ -45,6 +47,7 @@ public final class Store: Sendable {
         }
         let path = configuration.databasePath
         let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
+        var lastMillis: Int64 = 0
         do throws(StoreError) {
             let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
             guard mode?.lowercased() == "wal" else {
@@ -59,12 +62,18 @@ public final class Store: Sendable {
             try SchemaMigrator(connection: connection, tables: tableList, logger: logger).migrate()
             let head = try connection.queryFirst(FeedSQL.head) { $0.int64(0) } ?? 0
             counters = StoreCounters(feedHead: head)
+            for table in tableList {
+                let stamp = try connection.queryFirst("SELECT max(\"_lastChangedAt\") FROM \(table.table)") { $0.optionalInt64(0) }
+                lastMillis = max(lastMillis, (stamp ?? nil) ?? 0)
+            }
         } catch {
             connection.close()
             throw error
         }
         writerConnection = connection
-        writer = Writer(connection: connection, counters: counters, maxBatchSize: configuration.maxBatchSize, logger: logger)
+        clock = StampClock(newestStoredStamp: lastMillis)
+        writer = Writer(
+            connection: connection, counters: counters, maxBatchSize: configuration.maxBatchSize, clock: clock, logger: logger)
         readers = ReaderPool(
             path: path, capacity: configuration.readerCount, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds,
             logger: logger)

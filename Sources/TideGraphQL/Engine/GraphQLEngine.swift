@@ -111,6 +111,7 @@ public final class GraphQLEngine: Sendable {
         var writer = ResponseWriter(types: types, models: models, variables: variables)
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var labels: [String] = []
+        var extensions: [(String, JSONValue)] = []
         writer.out.raw("{")
         for (i, field) in rootFields.enumerated() {
             if i > 0 { writer.out.raw(",") }
@@ -131,6 +132,9 @@ public final class GraphQLEngine: Sendable {
             do {
                 let arguments = try coerceArguments(field, definition: fieldType, variables: variables)
                 let value = try await resolvers.resolve(generated, arguments: arguments, context: context)
+                if case .connection(let connection) = value, !connection.extensions.isEmpty {
+                    extensions.append((field.responseKey, .object(connection.extensions)))
+                }
                 _ = writer.write(fieldType.type, value, field: field, parentType: rootType, path: path)
             } catch {
                 var located = error
@@ -151,6 +155,12 @@ public final class GraphQLEngine: Sendable {
         }
         body.key("data")
         body.raw(bytes: writer.out.bytes)
+        if !extensions.isEmpty {
+            // Per root field, by response key: `{"extensions": {"syncNotes": {"baseSync": true, …}}}`.
+            body.raw(",")
+            body.key("extensions")
+            body.write(.object(Dictionary(extensions, uniquingKeysWith: { first, _ in first })))
+        }
         body.raw("}")
         let label = labels.isEmpty ? "typename" : labels.joined(separator: ",")
         return GraphQLResponse(body: body.bytes, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)

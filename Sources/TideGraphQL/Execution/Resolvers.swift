@@ -40,6 +40,11 @@ struct Resolvers: Sendable {
             }
             let query = try listQuery(arguments, operation: operation, index: index, access: access)
             return try page(model: model, query: query, operation: operation, access: access)
+        case .sync:
+            return try sync(
+                model, arguments: arguments, operation: operation, access: access,
+                clientFilter: try filter(arguments["filter"], argument: "filter", access: access),
+                limit: try pageLimit(arguments))
         case .create:
             var input = try inputObject(arguments)
             let id = input.removeValue(forKey: "id").flatMap(\.stringValue)
@@ -99,13 +104,7 @@ struct Resolvers: Sendable {
         _ arguments: [String: JSONValue], operation: GeneratedOperation, index: TideModel.Index?, access: Authorization
     ) throws(GraphQLErrorBody) -> ListQuery {
         let requirement = try access.requirement(.read)
-        var limit = limits.defaultPageSize
-        if case .int(let given)? = arguments["limit"] {
-            guard given >= 1, given <= Int64(limits.maxPageSize) else {
-                throw GraphQLErrorBody(message: "limit must be between 1 and \(limits.maxPageSize).", code: .badUserInput)
-            }
-            limit = Int(given)
-        }
+        let limit = try pageLimit(arguments)
         var after: Cursor?
         if case .string(let token)? = arguments["nextToken"] {
             guard let cursor = tokens.decode(token, operation: operation.fieldName) else {
@@ -131,6 +130,15 @@ struct Resolvers: Sendable {
                 sortCondition: try sortCondition(sortArgument, sortKeyFields: index.sortKeyFields))
         }
         return query
+    }
+
+    /// The `limit` argument, checked against the configured maximum.
+    func pageLimit(_ arguments: [String: JSONValue]) throws(GraphQLErrorBody) -> Int {
+        guard case .int(let given)? = arguments["limit"] else { return limits.defaultPageSize }
+        guard given >= 1, given <= Int64(limits.maxPageSize) else {
+            throw GraphQLErrorBody(message: "limit must be between 1 and \(limits.maxPageSize).", code: .badUserInput)
+        }
+        return Int(given)
     }
 
     /// `{eq: v}` / `{between: [a, b]}` on one sort key, or the composite form
@@ -169,7 +177,7 @@ struct Resolvers: Sendable {
 
     /// A `filter` or `condition` argument. With `access`, comparisons on fields the caller may
     /// not read are guarded, so a filter cannot reveal a hidden value.
-    private func filter(
+    func filter(
         _ value: JSONValue?, argument: String, access: Authorization? = nil
     ) throws(GraphQLErrorBody) -> FilterExpression? {
         guard let value, !value.isNull else { return nil }
@@ -214,7 +222,7 @@ struct Resolvers: Sendable {
 
     // MARK: - Store errors
 
-    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(GraphQLErrorBody) -> T {
+    func storeCall<T>(_ body: () throws(StoreError) -> T) throws(GraphQLErrorBody) -> T {
         do { return try body() } catch { throw report(error, model: nil) }
     }
 

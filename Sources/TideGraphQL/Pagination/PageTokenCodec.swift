@@ -11,19 +11,33 @@ struct PageTokenCodec: Sendable {
     let authenticator: MessageAuthenticator
 
     func encode(_ cursor: Cursor, operation: String) -> String {
-        let payload: JSONValue = [
-            "f": .string(operation), "o": .string(cursor.order), "v": .array(cursor.values), "i": .string(cursor.id),
-        ]
-        return authenticator.seal(payload.jsonBytes)
+        seal(Self.json(cursor), operation: operation)
     }
 
     func decode(_ token: String, operation: String) -> Cursor? {
+        open(token, operation: operation).flatMap(Self.cursor)
+    }
+
+    /// Seals any state of a paginated operation (a delta sync's position, say).
+    func seal(_ state: JSONValue, operation: String) -> String {
+        authenticator.seal(JSONValue.object(["f": .string(operation), "s": state]).jsonBytes)
+    }
+
+    /// The state sealed for `operation`, nil when forged, damaged or from another operation.
+    func open(_ token: String, operation: String) -> JSONValue? {
         guard let message = authenticator.open(token),
             case .object(let payload)? = try? JSONParser.parse(message),
-            payload["f"] == .string(operation),
-            case .string(let order)? = payload["o"],
-            case .array(let values)? = payload["v"],
-            case .string(let id)? = payload["i"]
+            payload["f"] == .string(operation)
+        else { return nil }
+        return payload["s"]
+    }
+
+    static func json(_ cursor: Cursor) -> JSONValue {
+        ["o": .string(cursor.order), "v": .array(cursor.values), "i": .string(cursor.id)]
+    }
+
+    static func cursor(_ json: JSONValue) -> Cursor? {
+        guard case .string(let order)? = json["o"], case .array(let values)? = json["v"], case .string(let id)? = json["i"]
         else { return nil }
         return Cursor(order: order, values: values, id: id)
     }

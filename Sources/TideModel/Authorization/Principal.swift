@@ -35,10 +35,13 @@ public struct UserIdentity: Sendable, Hashable {
     public var username: String
     /// Group names as of the token's issue (group changes arrive with the next login or refresh).
     public var groups: [String]
+    /// When those groups last changed (epoch ms; 0: never).
+    public var groupsChangedAt: Int64
 
-    public init(id: String, username: String, groups: [String]) {
+    public init(id: String, username: String, groups: [String], groupsChangedAt: Int64 = 0) {
         self.id = id
         self.username = username
         self.groups = groups
+        self.groupsChangedAt = groupsChangedAt
     }
 }

@@ -58,16 +58,28 @@ enum FeedSQL {
         """
     static let checkpoint = "SELECT \"seq\" FROM \"_checkpoints\" WHERE \"consumer\" = ?"
     static let lowestCheckpoint = "SELECT min(\"seq\") FROM \"_checkpoints\""
+    /// Per record of a model with entries in a time range: the old image of its first entry and
+    /// the new image of its last (`Store.changeSummaries`).
+    static let changeSummaries = """
+        SELECT r."id", (SELECT "old_image" FROM "_feed" WHERE "seq" = r."first"), \
+        (SELECT "new_image" FROM "_feed" WHERE "seq" = r."last") \
+        FROM (SELECT "id", min("seq") AS "first", max("seq") AS "last" FROM "_feed" \
+        WHERE "model" = ?1 AND "ts" > ?2 AND "ts" <= ?3 AND "id" > ?4 GROUP BY "id" ORDER BY "id" LIMIT ?5) AS r \
+        ORDER BY r."id"
+        """
     static let saveCheckpoint = """
         INSERT INTO "_checkpoints"("consumer", "seq", "updated_at") VALUES (?, ?, ?) \
         ON CONFLICT("consumer") DO UPDATE SET "seq" = excluded."seq", "updated_at" = excluded."updated_at"
         """
 
+    /// A stored record image (JSON text), nil when NULL.
+    static func image(_ statement: Statement, _ column: Int32) -> [String: JSONValue]? {
+        guard !statement.isNull(column) else { return nil }
+        return statement.withTextBytes(column) { (try? JSONParser.parse($0))?.objectValue }
+    }
+
     static func decode(_ statement: Statement) -> FeedEntry {
-        func image(_ column: Int32) -> [String: JSONValue]? {
-            guard !statement.isNull(column) else { return nil }
-            return statement.withTextBytes(column) { (try? JSONParser.parse($0))?.objectValue }
-        }
+        func image(_ column: Int32) -> [String: JSONValue]? { Self.image(statement, column) }
         return FeedEntry(
             seq: statement.int64(0), model: statement.text(1), id: statement.text(2),
             operation: FeedEntry.Operation(rawValue: statement.text(3)) ?? .modify, version: statement.int64(4),

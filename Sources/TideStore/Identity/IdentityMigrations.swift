@@ -49,5 +49,12 @@ enum IdentityMigrations {
                     "retired_at" INTEGER
                 ) STRICT;
                 """),
+        // When the user's groups last changed (epoch ms; 0: never): delta sync answers a base
+        // sync to a caller whose groups changed since its lastSync.
+        Migration(
+            name: "0002-users-groups-changed-at",
+            sql: """
+                ALTER TABLE "users" ADD COLUMN "groups_changed_at" INTEGER NOT NULL DEFAULT 0;
+                """),
     ]
 }

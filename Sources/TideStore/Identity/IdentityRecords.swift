@@ -12,11 +12,14 @@ public struct IdentityUser: Sendable, Hashable {
     public var createdAt: Date
     /// Group names, sorted.
     public var groups: [String]
+    /// When a group was last added or removed (epoch ms; 0: never).
+    public var groupsChangedAt: Int64
 
     public init(
         id: String, username: String, passwordHash: String, email: String? = nil, phone: String? = nil,
-        createdAt: Date, groups: [String] = []
+        createdAt: Date, groups: [String] = [], groupsChangedAt: Int64 = 0
     ) {
+        self.groupsChangedAt = groupsChangedAt
         self.id = id
         self.username = username
         self.passwordHash = passwordHash

@@ -76,14 +76,23 @@ extension IdentityStore {
     /// Adds the user to a group. False when it already was a member.
     @discardableResult
     public func addGroup(userID: String, group: String) throws(StoreError) -> Bool {
-        try read { connection throws(StoreError) in try connection.run(Self.insertGroupSQL + " ON CONFLICT DO NOTHING", [.text(userID), .text(group)]) > 0 }
+        try changeGroups(userID: userID, Self.insertGroupSQL + " ON CONFLICT DO NOTHING", group)
     }
 
     /// Removes the user from a group. False when it was not a member.
     @discardableResult
     public func removeGroup(userID: String, group: String) throws(StoreError) -> Bool {
-        try read { connection throws(StoreError) in
-            try connection.run("DELETE FROM \"user_groups\" WHERE \"user_id\" = ? AND \"group_name\" = ?", [.text(userID), .text(group)]) > 0
+        try changeGroups(userID: userID, "DELETE FROM \"user_groups\" WHERE \"user_id\" = ? AND \"group_name\" = ?", group)
+    }
+
+    /// Runs a membership change and, when it changed anything, records when.
+    private func changeGroups(userID: String, _ sql: String, _ group: String) throws(StoreError) -> Bool {
+        try write { connection throws(StoreError) in
+            guard try connection.run(sql, [.text(userID), .text(group)]) > 0 else { return false }
+            try connection.run(
+                "UPDATE \"users\" SET \"groups_changed_at\" = ? WHERE \"id\" = ?",
+                [.int(Timestamps.milliseconds(Date())), .text(userID)])
+            return true
         }
     }
 
@@ -93,7 +102,8 @@ extension IdentityStore {
     static let uniqueConstraintFailed: Int32 = SQLITE_CONSTRAINT | (8 << 8)
 
     private static let insertGroupSQL = "INSERT INTO \"user_groups\"(\"user_id\", \"group_name\") VALUES (?, ?)"
-    private static let userColumns = "\"id\", \"username\", \"password_hash\", \"email\", \"phone\", \"created_at\""
+    private static let userColumns =
+        "\"id\", \"username\", \"password_hash\", \"email\", \"phone\", \"created_at\", \"groups_changed_at\""
 
     private static func user(_ connection: Connection, where condition: String, _ value: SQLBinding) throws(StoreError) -> IdentityUser? {
         guard var user = try connection.queryFirst("SELECT \(userColumns) FROM \"users\" WHERE \(condition)", [value], decodeUser)
@@ -107,6 +117,6 @@ extension IdentityStore {
     private static func decodeUser(_ row: Statement) -> IdentityUser {
         IdentityUser(
             id: row.text(0), username: row.text(1), passwordHash: row.text(2), email: row.optionalText(3),
-            phone: row.optionalText(4), createdAt: Timestamps.date(milliseconds: row.int64(5)))
+            phone: row.optionalText(4), createdAt: Timestamps.date(milliseconds: row.int64(5)), groupsChangedAt: row.int64(6))
     }
 }

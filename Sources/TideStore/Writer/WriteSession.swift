@@ -9,21 +9,19 @@ final class WriteSession {
     let logger: Logger
     /// The highest feed seq written so far in this transaction (committed or not).
     var lastFeedSeq: Int64
-    /// Never moves backwards, so `_lastChangedAt` follows commit order.
-    private var lastMillis: Int64 = 0
+    /// Stamps `_lastChangedAt`: never backwards, so stamps follow commit order.
+    let clock: StampClock
 
     static let ttlActor = "system:ttl"
 
-    init(connection: Connection, logger: Logger, lastFeedSeq: Int64) {
+    init(connection: Connection, logger: Logger, lastFeedSeq: Int64, clock: StampClock) {
         self.connection = connection
         self.logger = logger
         self.lastFeedSeq = lastFeedSeq
+        self.clock = clock
     }
 
-    func nowMillis() -> Int64 {
-        lastMillis = max(lastMillis, Timestamps.milliseconds(Date()))
-        return lastMillis
-    }
+    func nowMillis() -> Int64 { clock.stamp() }
 
     // MARK: Records
 

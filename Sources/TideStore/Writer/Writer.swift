@@ -28,8 +28,11 @@ final class Writer: Sendable {
     private let started = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
 
-    init(connection: Connection, counters: StoreCounters, maxBatchSize: Int, logger: Logger) {
+    private let clock: StampClock
+
+    init(connection: Connection, counters: StoreCounters, maxBatchSize: Int, clock: StampClock, logger: Logger) {
         self.connection = connection
+        self.clock = clock
         self.counters = counters
         self.maxBatchSize = max(1, maxBatchSize)
         self.logger = logger
@@ -39,7 +42,8 @@ final class Writer: Sendable {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in
             let session = WriteSession(
-                connection: connection, logger: logger, lastFeedSeq: counters.feedHead.load(ordering: .acquiring))
+                connection: connection, logger: logger, lastFeedSeq: counters.feedHead.load(ordering: .acquiring),
+                clock: clock)
             while let batch = queue.nextBatch(maxCount: maxBatchSize) {
                 process(batch[...], session)
             }
@@ -115,6 +119,7 @@ final class Writer: Sendable {
         }
         let endNanos = DispatchTime.now().uptimeNanoseconds
 
+        clock.batchCommitted()
         counters.feedHead.store(session.lastFeedSeq, ordering: .releasing)
         var committed = 0
         for outcome in outcomes { if case .done = outcome { committed += 1 } }
@@ -139,6 +144,7 @@ final class Writer: Sendable {
         remaining: ArraySlice<WriteJob>
     ) {
         if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+        clock.batchAbandoned()
         session.lastFeedSeq = seqAtStart
         counters.statistics.withLock { $0.recordFailedBatch(size: outcomes.count) }
         for outcome in outcomes {
