@@ -111,6 +111,7 @@ public final class GraphQLEngine: Sendable {
         var writer = ResponseWriter(types: types, models: models, variables: variables)
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var labels: [String] = []
+        var merges: [JSONValue] = []
         writer.out.raw("{")
         for (i, field) in rootFields.enumerated() {
             if i > 0 { writer.out.raw(",") }
@@ -130,8 +131,11 @@ public final class GraphQLEngine: Sendable {
             }
             do {
                 let arguments = try coerceArguments(field, definition: fieldType, variables: variables)
-                let value = try await resolvers.resolve(generated, arguments: arguments, context: context)
-                _ = writer.write(fieldType.type, value, field: field, parentType: rootType, path: path)
+                let resolution = try await resolvers.resolve(generated, arguments: arguments, context: context)
+                _ = writer.write(fieldType.type, resolution.value, field: field, parentType: rootType, path: path)
+                if let dropped = resolution.droppedByMerge {
+                    merges.append(["path": [.string(field.responseKey)], "dropped": .array(dropped.map(JSONValue.string))])
+                }
             } catch {
                 var located = error
                 located.locations = [field.location]
@@ -151,6 +155,12 @@ public final class GraphQLEngine: Sendable {
         }
         body.key("data")
         body.raw(bytes: writer.out.bytes)
+        if !merges.isEmpty {
+            // Updates AUTOMERGE merged into a newer record (docs/CONFLICTS.md).
+            body.raw(",")
+            body.key("extensions")
+            body.write(["merged": .array(merges)])
+        }
         body.raw("}")
         let label = labels.isEmpty ? "typename" : labels.joined(separator: ",")
         return GraphQLResponse(body: body.bytes, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)
