@@ -79,3 +79,28 @@ import TideModel
         }
     }
 }
+
+extension ConflictStrategyTests {
+    /// `FieldDoc.inbox` may be written by anyone signed in but read only by the owner: whether a
+    /// merge dropped it must not tell another user anything about its stored value.
+    @Test func droppedFieldsHiddenFromTheCallerAreNotNamed() async throws {
+        try await withAuthServer { env in
+            let alice = env.client(.owner)
+            let bob = env.client(.other)
+            let created = try await alice.data("mutation { createFieldDoc(input: {title: \"t\", inbox: \"hello\"}) { id } }")
+            let id = try #require(created["createFieldDoc"]?["id"]?.stringValue)
+            let update = "mutation M($input: UpdateFieldDocInput!) { updateFieldDoc(input: $input) { _version inbox } }"
+            _ = try await bob.data(update, variables: ["input": ["id": .string(id), "_version": 1, "category": "c"]])
+            var version: Int64 = 2
+            for guess in ["hello", "wrong"] {
+                let reply = try await bob.post(
+                    update, variables: ["input": ["id": .string(id), "_version": 1, "title": "stale", "inbox": .string(guess)]])
+                version += 1
+                #expect(reply.json["data"]?["updateFieldDoc"] == ["_version": .int(version), "inbox": nil])
+                #expect(reply.json["extensions"]?["merged"] == [["path": ["updateFieldDoc"], "dropped": ["title"]]], "guess \(guess)")
+            }
+            let stored = try await alice.data("query { getFieldDoc(id: \"\(id)\") { title inbox } }")
+            #expect(stored["getFieldDoc"] == ["title": "t", "inbox": "hello"])
+        }
+    }
+}
