@@ -8,12 +8,17 @@ import TideModel
 /// not a rewrite. `Store` is the embedded SQLite implementation. Every implementation must give
 /// the same guarantees: a write returns only once durable, each accepted write bumps
 /// `_version` and appends exactly one feed entry in the same transaction, feed `seq` has no
-/// holes, and reads never return tombstones (unless asked) or TTL-expired records.
+/// holes, and reads never return tombstones (unless asked) or TTL-expired records. An update's
+/// guards and its AUTOMERGE merge (`WriteGuards.conflictStrategy`) run on the record as stored
+/// in the write's own transaction, so concurrent updates never lose one another's changes.
 ///
 /// ```swift
 /// func rename(_ store: any RecordStore, id: String, version: Int64) async throws(StoreError) -> Record {
-///     try await store.update(model: "Note", id: id, values: ["title": "Renamed"],
-///                            guards: WriteGuards(expectedVersion: version), actor: "user:1")
+///     let outcome = try await store.update(
+///         model: "Note", id: id, values: ["title": "Renamed"],
+///         guards: WriteGuards(expectedVersion: version, conflictStrategy: .automerge), actor: "user:1")
+///     if outcome.dropped.contains("title") { print("someone renamed it first") }
+///     return outcome.record
 /// }
 /// ```
 public protocol RecordStore: Sendable {
@@ -24,9 +29,11 @@ public protocol RecordStore: Sendable {
     func create(
         model: String, id: String?, values: [String: JSONValue], condition: FilterExpression?, actor: String
     ) async throws(StoreError) -> Record
+    /// Writes `values` over the record; see `WriteGuards` for the checks and stale versions.
     func update(
         model: String, id: String, values: [String: JSONValue], guards: WriteGuards, actor: String
-    ) async throws(StoreError) -> Record
+    ) async throws(StoreError) -> UpdateOutcome
+    /// Tombstones the record; a stale version is always a `versionConflict`.
     func delete(model: String, id: String, guards: WriteGuards, actor: String) async throws(StoreError) -> Record
     /// A delta-sync cut-off: changes stamped at or below it are all committed; later ones stamp above.
     func syncCutoff() -> Int64
@@ -49,14 +56,16 @@ extension RecordStore {
         try get(model: model, id: id, includeDeleted: false, now: Date())
     }
 
-    /// An update checked against `expectedVersion` and `condition` only.
+    /// An update checked against `expectedVersion` and `condition` only; a stale version is a
+    /// `versionConflict` (no merge, so there is nothing to report beside the record).
     public func update(
         model: String, id: String, expectedVersion: Int64?, values: [String: JSONValue], condition: FilterExpression?,
         actor: String
     ) async throws(StoreError) -> Record {
         try await update(
             model: model, id: id, values: values,
-            guards: WriteGuards(expectedVersion: expectedVersion, condition: condition), actor: actor)
+            guards: WriteGuards(expectedVersion: expectedVersion, condition: condition), actor: actor
+        ).record
     }
 
     /// A delete checked against `expectedVersion` and `condition` only.

@@ -35,13 +35,15 @@ extension Store {
         }
     }
 
-    /// Merges `values` over the stored record (a `.null` value clears the field; absent keys are
+    /// Writes `values` over the stored record (a `.null` value clears the field; absent keys are
     /// untouched), `_version` + 1. Throws `notFound` for a missing, deleted or expired record,
     /// then, checked atomically inside the write transaction, `forbidden`, `versionConflict` or
-    /// `conditionFailed` when one of the `guards` does not hold on the current record.
+    /// `conditionFailed` when one of the `guards` does not hold on the current record. With
+    /// `guards.conflictStrategy` `.automerge`, a stale version is not an error: the update is
+    /// merged into the current record (`AutoMerge`) and the outcome says what it dropped.
     public func update(
         model: String, id: String, values: [String: JSONValue], guards: WriteGuards, actor: String
-    ) async throws(StoreError) -> Record {
+    ) async throws(StoreError) -> UpdateOutcome {
         let table = try table(model)
         try RecordCodec.validateID(id)
         let normalized = try RecordCodec.normalize(values, for: table)
@@ -52,7 +54,8 @@ extension Store {
     }
 
     /// Turns the record into a tombstone (`_deleted`, `_version` + 1) and returns it; the same
-    /// checks as `update`.
+    /// checks as `update`, except that a stale version always throws `versionConflict`: a delete
+    /// has no fields to merge, and deleting what the caller has not seen would lose data.
     public func delete(model: String, id: String, guards: WriteGuards, actor: String) async throws(StoreError) -> Record {
         let table = try table(model)
         try RecordCodec.validateID(id)

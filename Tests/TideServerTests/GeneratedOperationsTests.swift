@@ -56,22 +56,24 @@ import TideModel
         }
     }
 
+    /// `Post` is OPTIMISTIC_CONCURRENCY; AUTOMERGE models merge instead (ConflictStrategyTests).
     @Test func staleVersionIsConflictWithCurrentRecord() async throws {
         try await withServer { _, client in
             let created = try await client.data(
-                "mutation { createNote(input: {id: \"n1\", title: \"v1\"}) { id } }")
-            #expect(created["createNote"]?["id"] == "n1")
-            _ = try await client.data("mutation { updateNote(input: {id: \"n1\", _version: 1, title: \"v2\"}) { _version } }")
-            let reply = try await client.post("mutation { updateNote(input: {id: \"n1\", _version: 1, title: \"stale\"}) { _version } }")
+                "mutation { createPost(input: {id: \"p1\", title: \"v1\", status: DRAFT}) { id } }")
+            #expect(created["createPost"]?["id"] == "p1")
+            _ = try await client.data("mutation { updatePost(input: {id: \"p1\", _version: 1, title: \"v2\"}) { _version } }")
+            let reply = try await client.post("mutation { updatePost(input: {id: \"p1\", _version: 1, title: \"stale\"}) { _version } }")
             let error = try #require(reply.json["errors"]?.arrayValue?.first)
             #expect(error["extensions"]?["code"] == "ConflictUnhandled")
             #expect(error["extensions"]?["data"]?["title"] == "v2")
             #expect(error["extensions"]?["data"]?["_version"] == 2)
-            #expect(error["path"] == ["updateNote"])
-            #expect(reply.json["data"]?["updateNote"] == .null)
-            let missingVersion = try await client.errorCode("mutation { updateNote(input: {id: \"n1\", title: \"x\"}) { id } }")
+            #expect(error["path"] == ["updatePost"])
+            #expect(reply.json["data"]?["updatePost"] == .null)
+            #expect(reply.json["extensions"] == nil)
+            let missingVersion = try await client.errorCode("mutation { updatePost(input: {id: \"p1\", title: \"x\"}) { id } }")
             #expect(missingVersion == "BAD_USER_INPUT")
-            let missingRecord = try await client.errorCode("mutation { updateNote(input: {id: \"nope\", _version: 1, title: \"x\"}) { id } }")
+            let missingRecord = try await client.errorCode("mutation { updatePost(input: {id: \"nope\", _version: 1, title: \"x\"}) { id } }")
             #expect(missingRecord == "NOT_FOUND")
         }
     }

@@ -201,8 +201,9 @@ import TideStore
             let renewed = GraphQLClient(
                 env.server, credentials: ["Authorization": "Bearer " + (try await HTTPClient().signIn(env.server.baseURL, username: "carol"))])
             let after = try await Self.fullSync(renewed, field: "syncTeamDocs", query: query, lastSync: first.startedAt)
-            #expect(after.extensions?["syncTeamDocs"]?["baseSync"] == true)
-            #expect(after.extensions?["syncTeamDocs"]?["reason"]?.stringValue?.contains("groups") == true)
+            let flag = after.extensions?["baseSync"]?.arrayValue?.first
+            #expect(flag?["path"] == ["syncTeamDocs"])
+            #expect(flag?["reason"]?.stringValue?.contains("groups") == true)
             #expect(after.items.isEmpty, "the base sync no longer holds the team's record")
         }
     }
@@ -219,7 +220,7 @@ import TideStore
             _ = try await client.data("mutation { createNote(input: {id: \"y\", title: \"y\"}) { id } }")
             try await Task.sleep(for: .milliseconds(2_100))
             let stale = try await Self.fullSync(client, lastSync: first.startedAt)
-            #expect(stale.extensions?["syncNotes"]?["baseSync"] == true)
+            #expect(stale.extensions?["baseSync"]?.arrayValue?.first?["path"] == ["syncNotes"])
             #expect(stale.items.map { $0["id"] } == ["y"], "a base sync: live records only; the client replaces its copy")
         }
     }

@@ -111,7 +111,8 @@ public final class GraphQLEngine: Sendable {
         var writer = ResponseWriter(types: types, models: models, variables: variables)
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var labels: [String] = []
-        var extensions: [(String, JSONValue)] = []
+        var merges: [JSONValue] = []
+        var baseSyncs: [JSONValue] = []
         writer.out.raw("{")
         for (i, field) in rootFields.enumerated() {
             if i > 0 { writer.out.raw(",") }
@@ -131,11 +132,14 @@ public final class GraphQLEngine: Sendable {
             }
             do {
                 let arguments = try coerceArguments(field, definition: fieldType, variables: variables)
-                let value = try await resolvers.resolve(generated, arguments: arguments, context: context)
-                if case .connection(let connection) = value, !connection.extensions.isEmpty {
-                    extensions.append((field.responseKey, .object(connection.extensions)))
+                let resolution = try await resolvers.resolve(generated, arguments: arguments, context: context)
+                _ = writer.write(fieldType.type, resolution.value, field: field, parentType: rootType, path: path)
+                if let dropped = resolution.droppedByMerge {
+                    merges.append(["path": [.string(field.responseKey)], "dropped": .array(dropped.map(JSONValue.string))])
                 }
-                _ = writer.write(fieldType.type, value, field: field, parentType: rootType, path: path)
+                if let reason = resolution.baseSyncReason {
+                    baseSyncs.append(["path": [.string(field.responseKey)], "reason": .string(reason)])
+                }
             } catch {
                 var located = error
                 located.locations = [field.location]
@@ -155,11 +159,15 @@ public final class GraphQLEngine: Sendable {
         }
         body.key("data")
         body.raw(bytes: writer.out.bytes)
-        if !extensions.isEmpty {
-            // Per root field, by response key: `{"extensions": {"syncNotes": {"baseSync": true, …}}}`.
+        if !merges.isEmpty || !baseSyncs.isEmpty {
+            // Updates AUTOMERGE merged into a newer record (docs/CONFLICTS.md); delta syncs
+            // answered as base syncs (docs/SYNC.md).
+            var extensions: [String: JSONValue] = [:]
+            if !merges.isEmpty { extensions["merged"] = .array(merges) }
+            if !baseSyncs.isEmpty { extensions["baseSync"] = .array(baseSyncs) }
             body.raw(",")
             body.key("extensions")
-            body.write(.object(Dictionary(extensions, uniquingKeysWith: { first, _ in first })))
+            body.write(.object(extensions))
         }
         body.raw("}")
         let label = labels.isEmpty ? "typename" : labels.joined(separator: ",")

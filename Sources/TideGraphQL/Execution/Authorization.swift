@@ -96,5 +96,15 @@ struct Authorization {
             }
             return visible
         }
+
+        /// Those of the dotted field paths (`"cover.alt"`) whose top-level field `apply` would
+        /// leave visible in `record`.
+        func visiblePaths(_ paths: [String], of record: Record) -> [String] {
+            guard !restricted.isEmpty else { return paths }
+            return paths.filter { path in
+                let field = path.prefix { $0 != "." }
+                return !restricted.contains { $0.field == field && !$0.decision.covers(record.fields) }
+            }
+        }
     }
 }

@@ -13,9 +13,6 @@ enum OutputValue {
         var items: [Record]
         var nextToken: String?
         var startedAt: Int64?
-        /// Reported in the response's top-level `extensions` under the field's response key
-        /// (e.g. that a delta sync fell back to a base sync).
-        var extensions: [String: JSONValue] = [:]
     }
 
     var isNull: Bool {

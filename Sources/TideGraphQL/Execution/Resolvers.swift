@@ -15,7 +15,7 @@ struct Resolvers: Sendable {
 
     func resolve(
         _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
-    ) async throws(GraphQLErrorBody) -> OutputValue {
+    ) async throws(GraphQLErrorBody) -> Resolution {
         guard let policy = policies[operation.model] else {
             throw GraphQLErrorBody(message: "Unknown model \(operation.model).", code: .internalError)
         }
@@ -27,19 +27,19 @@ struct Resolvers: Sendable {
             let id = try requiredString(arguments, "id")
             let requirement = try access.requirement(.read)
             guard let record = try storeCall({ () throws(StoreError) in try store.get(model: model.name, id: id) }) else {
-                return .null
+                return Resolution(.null)
             }
             if let requirement, !FilterEvaluator.matches(requirement, record.fields) { throw access.forbidden(.read) }
-            return .record(access.redaction().apply(record))
+            return Resolution(.record(access.redaction().apply(record)))
         case .list:
             let query = try listQuery(arguments, operation: operation, index: nil, access: access)
-            return try page(model: model, query: query, operation: operation, access: access)
+            return Resolution(try page(model: model, query: query, operation: operation, access: access))
         case .indexQuery(let indexName):
             guard let index = model.indexes.first(where: { $0.name == indexName }) else {
                 throw GraphQLErrorBody(message: "Unknown index \(indexName).", code: .internalError)
             }
             let query = try listQuery(arguments, operation: operation, index: index, access: access)
-            return try page(model: model, query: query, operation: operation, access: access)
+            return Resolution(try page(model: model, query: query, operation: operation, access: access))
         case .sync:
             return try sync(
                 model, arguments: arguments, operation: operation, access: access,
@@ -55,7 +55,7 @@ struct Resolvers: Sendable {
             let record = try await storeWrite(model, access) { () async throws(StoreError) in
                 try await store.create(model: model.name, id: id, values: input, condition: condition, actor: actor)
             }
-            return .record(access.redaction().apply(record))
+            return Resolution(.record(access.redaction().apply(record)))
         case .update:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
@@ -63,11 +63,17 @@ struct Resolvers: Sendable {
             let guards = WriteGuards(
                 expectedVersion: version,
                 condition: try filter(arguments["condition"], argument: "condition", access: access),
-                authorization: try access.updateRequirement(input))
-            let record = try await storeWrite(model, access) { () async throws(StoreError) in
+                authorization: try access.updateRequirement(input),
+                conflictStrategy: model.conflictStrategy)
+            let outcome = try await storeWrite(model, access) { () async throws(StoreError) in
                 try await store.update(model: model.name, id: id, values: input, guards: guards, actor: actor)
             }
-            return .record(access.redaction().apply(record))
+            let redaction = access.redaction()
+            // A dropped field the caller may not read stays unnamed: "dropped" would tell them
+            // that its stored value is set and differs from the one they sent.
+            return Resolution(
+                .record(redaction.apply(outcome.record)),
+                droppedByMerge: outcome.merged ? redaction.visiblePaths(outcome.dropped, of: outcome.record) : nil)
         case .delete:
             var input = try inputObject(arguments)
             let (id, version) = try identity(&input)
@@ -78,7 +84,7 @@ struct Resolvers: Sendable {
             let record = try await storeWrite(model, access) { () async throws(StoreError) in
                 try await store.delete(model: model.name, id: id, guards: guards, actor: actor)
             }
-            return .record(access.redaction().apply(record))
+            return Resolution(.record(access.redaction().apply(record)))
         default:
             throw GraphQLErrorBody(
                 message: "\(operation.fieldName) is not supported by this server version yet.", code: .operationNotSupported)

@@ -61,7 +61,7 @@ extension Resolvers {
     func sync(
         _ model: ModelType, arguments: [String: JSONValue], operation: GeneratedOperation, access: Authorization,
         clientFilter: FilterExpression?, limit: Int
-    ) throws(GraphQLErrorBody) -> OutputValue {
+    ) throws(GraphQLErrorBody) -> Resolution {
         let requirement = try access.requirement(.read)
         var state = try syncState(model, arguments: arguments, operation: operation, access: access)
         var items: [Record] = []
@@ -100,12 +100,12 @@ extension Resolvers {
             finished = true
         }
 
-        var extensions: [String: JSONValue] = [:]
-        if let reason = state.baseReason { extensions = ["baseSync": true, "reason": .string(reason)] }
-        return .connection(
-            .init(
-                items: items, nextToken: finished ? nil : tokens.seal(state.json, operation: operation.fieldName),
-                startedAt: state.startedAt, extensions: extensions))
+        return Resolution(
+            .connection(
+                .init(
+                    items: items, nextToken: finished ? nil : tokens.seal(state.json, operation: operation.fieldName),
+                    startedAt: state.startedAt)),
+            baseSyncReason: state.baseReason)
     }
 
     /// The state of a continuing sync from its token, or a new one: the cut-off, and whether a

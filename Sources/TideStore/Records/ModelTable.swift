@@ -26,6 +26,8 @@ struct ModelTable: Sendable {
     let indexes: [IndexPlan]
     /// Index definitions the migrator keeps in place: name and exact `CREATE INDEX` text.
     let indexDefinitions: [(name: String, sql: String)]
+    /// The AUTOMERGE rules for this model's fields, used on a stale update that asks for them.
+    let merger: AutoMerge
 
     // Statement text of the write path and point reads.
     let selectColumns: String
@@ -42,6 +44,7 @@ struct ModelTable: Sendable {
     /// Builds the table description; `problems` collects what the store cannot accept.
     init(model: ModelType, schema: AppSchema, problems: inout [String]) {
         self.model = model
+        merger = AutoMerge(model: model, schema: schema)
         tableName = "m_\(model.name)"
         table = SQL.quote(tableName)
 

@@ -57,10 +57,11 @@ final class WriteSession {
 
     /// Loads a live record for update or delete and checks, in this order, authorization,
     /// version and condition: a caller who may not change the record learns nothing about it
-    /// (a conflict or condition failure would reveal its current state).
+    /// (a conflict or condition failure would reveal its current state). A stale version throws
+    /// `versionConflict` unless `mergesStaleVersion`; then `isStale` tells the caller to merge.
     private func current(
-        _ table: ModelTable, id: String, guards: WriteGuards, now: Int64
-    ) throws(StoreError) -> (StoredRow, Record) {
+        _ table: ModelTable, id: String, guards: WriteGuards, mergesStaleVersion: Bool, now: Int64
+    ) throws(StoreError) -> (row: StoredRow, record: Record, isStale: Bool) {
         guard let row = try fetch(table, id: id), !row.deleted, !isExpired(row, table, nowMillis: now) else {
             throw .notFound(model: table.name, id: id)
         }
@@ -69,34 +70,47 @@ final class WriteSession {
         if let authorization = guards.authorization, !FilterEvaluator.matches(authorization, values) {
             throw .forbidden(model: table.name, id: id)
         }
-        if let expectedVersion = guards.expectedVersion, expectedVersion != row.version {
-            throw .versionConflict(current: record)
-        }
+        let isStale = guards.expectedVersion.map { $0 != row.version } ?? false
+        if isStale && !mergesStaleVersion { throw .versionConflict(current: record) }
         if let condition = guards.condition, !FilterEvaluator.matches(condition, values) {
             throw .conditionFailed(current: record)
         }
-        return (row, record)
+        return (row, record, isStale)
     }
 
+    /// Writes `values` over the stored record. A stale update under `.automerge` first merges
+    /// them into the stored fields, here on the row this transaction read, so no concurrent
+    /// write can slip in between the merge and the write.
     func update(
         _ table: ModelTable, id: String, values: [(Int, JSONValue)], guards: WriteGuards, actor: String
-    ) throws(StoreError) -> Record {
+    ) throws(StoreError) -> UpdateOutcome {
         let now = nowMillis()
-        let (stored, old) = try current(table, id: id, guards: guards, now: now)
+        let (stored, old, isStale) = try current(
+            table, id: id, guards: guards, mergesStaleVersion: guards.conflictStrategy == .automerge, now: now)
         var row = stored
-        for (index, value) in values { row.values[index] = value }
+        var dropped: [String] = []
+        if isStale {
+            let incoming = Dictionary(uniqueKeysWithValues: values.map { (table.fields[$0.0].name, $0.1) })
+            let merge = table.merger.merge(server: old.fields, incoming: incoming)
+            for (name, value) in merge.values {
+                if let index = table.fieldIndex[name] { row.values[index] = value }
+            }
+            dropped = merge.dropped
+        } else {
+            for (index, value) in values { row.values[index] = value }
+        }
         row.version += 1
         row.lastChangedAt = now
         row.updatedAt = Timestamps.iso8601(milliseconds: now)
         try connection.run(table.update, RecordCodec.updateBindings(row, table))
         let record = row.record(table)
         try appendFeed(table, record: record, operation: .modify, old: old, actor: actor, reason: nil)
-        return record
+        return UpdateOutcome(record: record, merged: isStale, dropped: dropped)
     }
 
     func delete(_ table: ModelTable, id: String, guards: WriteGuards, actor: String) throws(StoreError) -> Record {
         let now = nowMillis()
-        let (row, old) = try current(table, id: id, guards: guards, now: now)
+        let (row, old, _) = try current(table, id: id, guards: guards, mergesStaleVersion: false, now: now)
         return try tombstone(table, row, old: old, now: now, actor: actor, reason: nil)
     }
 
