@@ -169,7 +169,7 @@ struct Resolvers: Sendable {
 
     /// A `filter` or `condition` argument. With `access`, comparisons on fields the caller may
     /// not read are guarded, so a filter cannot reveal a hidden value.
-    private func filter(
+    func filter(
         _ value: JSONValue?, argument: String, access: Authorization? = nil
     ) throws(GraphQLErrorBody) -> FilterExpression? {
         guard let value, !value.isNull else { return nil }
