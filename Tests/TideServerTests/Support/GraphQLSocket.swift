@@ -111,9 +111,9 @@ final class GraphQLSocket: Sendable {
         throw TestFailure("no message within \(timeout)")
     }
 
-    /// Waits until no message arrives for `quiet`, returning what did.
-    func drain(quiet: Duration = .milliseconds(500)) async throws -> [JSONValue] {
-        var messages: [JSONValue] = []
+    /// Waits up to `first` for a message, then until none arrives for `quiet`; returns them all.
+    func drain(first: Duration = .seconds(10), quiet: Duration = .seconds(1)) async throws -> [JSONValue] {
+        var messages = [try await next(timeout: first)]
         while let message = try? await next(timeout: quiet) { messages.append(message) }
         return messages
     }
