@@ -33,7 +33,8 @@ import TideModel
     }
 
     @Test func closeCodes() async throws {
-        try await withServer(extraArguments: ["--ws-init-timeout", "1"]) { server, client in
+        // Long enough for the other cases to init on a loaded machine, short enough to wait for.
+        try await withServer(extraArguments: ["--ws-init-timeout", "5"]) { server, client in
             func closed(_ steps: (GraphQLSocket) async throws -> Void) async throws -> Int? {
                 let socket = try await GraphQLSocket.connect(server)
                 try await steps(socket)
