@@ -4,7 +4,7 @@ SCHEMA ?= Schema/example.graphql
 DATA ?= ./tidewater-data
 PORT ?= 4000
 
-.PHONY: deps build serve test conformance bench clean
+.PHONY: deps build serve test conformance realtime bench clean
 
 deps:
 	@bash Tools/install-deps.sh
@@ -18,17 +18,23 @@ serve: deps
 	.build/$(CONFIG)/tidewater serve --schema $(SCHEMA) --data $(DATA) --port $(PORT)
 
 ## Install what is missing, build, and run the whole test suite (Swift tests, then the
-## independent graphql-core conformance check).
+## independent checks: graphql-core conformance, Python gql subscriptions).
 test: deps
 	swift build
 	swift test
 	bash Tools/conformance/run.sh
+	bash Tools/realtime/run.sh
 
 ## graphql-core (the reference implementation) against a running server: introspection and
 ## the Amplify-style documents in Fixtures/documents/.
 conformance: deps
 	swift build --product tidewater
 	bash Tools/conformance/run.sh
+
+## Python gql (graphql-transport-ws) against a running server: subscribe, resume, operations.
+realtime: deps
+	swift build --product tidewater
+	bash Tools/realtime/run.sh
 
 ## Benchmark against PocketBase (see Tools/bench/README.md).
 bench: deps

@@ -13,12 +13,20 @@ extension IdentityService {
     ///
     /// - Throws: ``IdentityError/unauthenticated(reason:)``; the reason is for logs, not clients.
     public func authenticate(bearer token: String) throws(IdentityError) -> Principal {
+        .user(try verify(bearer: token).user)
+    }
+
+    /// ``authenticate(bearer:)`` with the moment the token stops being accepted, for a caller
+    /// that holds on to a token (a WebSocket connection) and must end its rights then.
+    public func verify(bearer token: String) throws(IdentityError) -> VerifiedAccessToken {
         guard token.utf8.count <= AccessTokenVerifier.maximumTokenLength else {
             throw .unauthenticated(reason: TokenError.malformed.description)
         }
         let now = configuration.now()
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        if let user = tokenCache.user(for: token, nowSeconds: nowSeconds) { return .user(user) }
+        if let (user, expiresAt) = tokenCache.user(for: token, nowSeconds: nowSeconds) {
+            return VerifiedAccessToken(user: user, expiresAt: expiresAt)
+        }
         let claims: AccessTokenClaims
         do {
             claims = try keyRing.snapshot.verifier.verify(token, now: now)
@@ -28,8 +36,9 @@ extension IdentityService {
         let user = UserIdentity(
             id: claims.sub, username: claims.username, groups: claims.groups, groupsChangedAt: claims.groupsChangedAt)
         // The verifier accepts a token until `exp` plus the leeway; the cache keeps it exactly as long.
-        tokenCache.insert(user, for: token, expiresAt: claims.exp + Int64(configuration.leewaySeconds), nowSeconds: nowSeconds)
-        return .user(user)
+        let expiresAt = claims.exp + Int64(configuration.leewaySeconds)
+        tokenCache.insert(user, for: token, expiresAt: expiresAt, nowSeconds: nowSeconds)
+        return VerifiedAccessToken(user: user, expiresAt: expiresAt)
     }
 
     /// The API key's principal, for requests with `x-api-key: <key>`: the key must exist and be

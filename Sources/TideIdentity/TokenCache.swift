@@ -22,15 +22,15 @@ final class TokenCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The user of a cached, unexpired token.
-    func user(for token: String, nowSeconds: Int64) -> UserIdentity? {
+    /// The user of a cached, unexpired token, and when it expires (its `exp` plus the leeway).
+    func user(for token: String, nowSeconds: Int64) -> (user: UserIdentity, expiresAt: Int64)? {
         entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
             guard nowSeconds < entry.expiresAt else {
                 entries.removeValue(forKey: token)
                 return nil
             }
-            return entry.user
+            return (entry.user, entry.expiresAt)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 import TideCrypto
@@ -83,22 +84,25 @@ public struct TidewaterServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: TidewaterRequestContext.self)
         router.middlewares.add(ProblemMiddleware())
-        GraphQLRoutes(
-            engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
-            authenticate: { [identity] credentials throws(AuthenticationFailure) in
-                do throws(IdentityError) {
-                    switch credentials {
-                    case .none: return .anonymous
-                    case .bearer(let token): return try identity.authenticate(bearer: token)
-                    case .apiKey(let key): return try identity.authenticate(apiKey: key)
-                    }
-                } catch .unauthenticated(let reason) {
-                    throw AuthenticationFailure(reason)
-                } catch {
-                    throw AuthenticationFailure("The credentials could not be verified.")
+        let authenticate: Authenticate = { [identity] credentials throws(AuthenticationFailure) in
+            do throws(IdentityError) {
+                switch credentials {
+                case .none: return AuthenticatedCaller(principal: .anonymous)
+                case .bearer(let token):
+                    let verified = try identity.verify(bearer: token)
+                    return AuthenticatedCaller(principal: .user(verified.user), expiresAt: verified.expiresAt)
+                case .apiKey(let key): return AuthenticatedCaller(principal: try identity.authenticate(apiKey: key))
                 }
-            },
-            limiter: configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }, trustProxy: configuration.trustProxy
+            } catch .unauthenticated(let reason) {
+                throw AuthenticationFailure(reason)
+            } catch {
+                throw AuthenticationFailure("The credentials could not be verified.")
+            }
+        }
+        let graphQLLimiter = configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }
+        GraphQLRoutes(
+            engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes, authenticate: authenticate,
+            limiter: graphQLLimiter, trustProxy: configuration.trustProxy
         ).register(on: router)
         OperationalRoutes(store: store, metrics: metrics).register(on: router)
         AuthRoutes(
@@ -106,8 +110,19 @@ public struct TidewaterServer: Sendable {
             trustProxy: configuration.trustProxy, metrics: metrics
         ).register(on: router)
 
+        let hub = FeedHub(store: store, logger: logger)
+        let realtime = RealtimeRoutes(
+            environment: RealtimeEnvironment(
+                engine: engine, store: store, hub: hub, authenticate: authenticate, configuration: configuration.realtime,
+                connections: CallerConnections(limit: configuration.realtime.maxConnectionsPerCaller),
+                limiter: graphQLLimiter, metrics: metrics, now: identity.configuration.now, logger: logger),
+            trustProxy: configuration.trustProxy)
         let app = Application(
             router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: realtime.router(),
+                configuration: .init(
+                    ws: WebSocketServerConfiguration(maxFrameSize: configuration.realtime.maxMessageBytes))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? configuration.port)
@@ -120,6 +135,7 @@ public struct TidewaterServer: Sendable {
             configuration: .init(
                 services: [
                     .init(service: maintenance),
+                    .init(service: hub),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

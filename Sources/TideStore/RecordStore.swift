@@ -46,6 +46,9 @@ public protocol RecordStore: Sendable {
     var feedHead: Int64 { get }
     /// Feed entries after `seq`, in order, at most `limit`.
     func feed(after seq: Int64, limit: Int) throws(StoreError) -> [FeedEntry]
+    /// The feed head after each commit that appended entries; a lagging consumer gets only the
+    /// newest head, never a blocked writer. Finishes when the store closes.
+    func commits() -> AsyncStream<Int64>
     func checkpoint(consumer: String) throws(StoreError) -> Int64?
     func saveCheckpoint(consumer: String, seq: Int64) async throws(StoreError)
 }

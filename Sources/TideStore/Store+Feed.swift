@@ -2,6 +2,10 @@ extension Store {
     /// The highest committed feed seq (0 when nothing was ever written).
     public var feedHead: Int64 { counters.feedHead.load(ordering: .acquiring) }
 
+    /// The feed head after every commit that appended entries (the newest only, when the
+    /// consumer lags); finishes when the store closes.
+    public func commits() -> AsyncStream<Int64> { counters.commits.observe() }
+
     /// Up to `limit` committed entries with seq > `after`, in seq order.
     public func feed(after seq: Int64, limit: Int) throws(StoreError) -> [FeedEntry] {
         try checkOpen()

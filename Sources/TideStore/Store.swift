@@ -93,6 +93,7 @@ public final class Store: Sendable {
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.stop()
+        counters.commits.finish()
         readers.closeAll()
         do throws(StoreError) {
             _ = try writerConnection.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) }

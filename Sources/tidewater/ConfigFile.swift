@@ -51,6 +51,14 @@ enum ConfigFile {
                     throw Problem(description: "\(path): \(key) must look like \"30/min\", \"100/s\" or \"off\"")
                 }
                 if key == "authRateLimit" { configuration.authRateLimit = limit } else { configuration.graphQLRateLimit = limit }
+            case "realtimeInitTimeoutSeconds": configuration.realtime.initTimeout = .seconds(try int())
+            case "realtimePingIntervalSeconds":
+                let seconds = try int()
+                configuration.realtime.pingInterval = seconds > 0 ? .seconds(seconds) : nil
+            case "realtimeMaxConnectionsPerCaller": configuration.realtime.maxConnectionsPerCaller = try int()
+            case "realtimeMaxOperationsPerConnection": configuration.realtime.maxOperationsPerConnection = try int()
+            case "realtimeQueueCapacity": configuration.realtime.queueCapacity = try int()
+            case "realtimeMaxMessageBytes": configuration.realtime.maxMessageBytes = try int()
             case "accessTokenLifetimeSeconds": configuration.identity.accessTokenLifetimeSeconds = try int()
             case "refreshTokenLifetimeSeconds": configuration.identity.refreshTokenLifetimeSeconds = try int()
             case "tokenIssuer": configuration.identity.issuer = try string()

@@ -38,6 +38,16 @@ struct Serve: AsyncParsableCommand {
     var authRateLimit: RateLimitSetting?
     @Option(help: "Requests per user, API key or anonymous address on /graphql, e.g. 100/s (the default), or off.")
     var graphqlRateLimit: RateLimitSetting?
+    @Option(help: "WebSocket: seconds a new socket may take to send connection_init. Default: 10")
+    var wsInitTimeout: Double?
+    @Option(help: "WebSocket: seconds between the server's protocol pings; 0 turns them off. Default: 30")
+    var wsPingInterval: Double?
+    @Option(help: "WebSocket: feed entries a connection may fall behind before it is closed (4413). Default: 1024")
+    var wsQueueCapacity: Int?
+    @Option(help: "WebSocket: connections per user, API key or anonymous address. Default: 16")
+    var wsMaxConnections: Int?
+    @Option(help: "WebSocket: subscriptions and running operations per connection. Default: 100")
+    var wsMaxOperations: Int?
 
     func run() async throws {
         // Run Swift concurrency on NIO's event loops, so a request never hops between the I/O
@@ -61,6 +71,13 @@ struct Serve: AsyncParsableCommand {
         if trustProxy { configuration.trustProxy = true }
         if let authRateLimit { configuration.authRateLimit = authRateLimit.limit }
         if let graphqlRateLimit { configuration.graphQLRateLimit = graphqlRateLimit.limit }
+        if let wsInitTimeout { configuration.realtime.initTimeout = .milliseconds(Int64(wsInitTimeout * 1000)) }
+        if let wsPingInterval {
+            configuration.realtime.pingInterval = wsPingInterval > 0 ? .milliseconds(Int64(wsPingInterval * 1000)) : nil
+        }
+        if let wsQueueCapacity { configuration.realtime.queueCapacity = wsQueueCapacity }
+        if let wsMaxConnections { configuration.realtime.maxConnectionsPerCaller = wsMaxConnections }
+        if let wsMaxOperations { configuration.realtime.maxOperationsPerConnection = wsMaxOperations }
 
         bootstrapLogging(defaultLevel: .info)
         let server: TidewaterServer

@@ -61,15 +61,8 @@ public final class GraphQLEngine: Sendable {
 
     /// Runs one request and returns the serialized response.
     public func execute(_ request: GraphQLRequest, context: ExecutionContext = ExecutionContext()) async -> GraphQLResponse {
-        let compiled: Result<CompiledDocument, GraphQLFailure>
-        if let cached = documents.value(for: request.query) {
-            compiled = cached
-        } else {
-            compiled = DocumentCompiler(schema: graphQLSchema, limits: limits).compile(request.query)
-            documents.insert(compiled, for: request.query)
-        }
         let operation: CompiledOperation
-        switch compiled.flatMap({ $0.operation(named: request.operationName) }) {
+        switch compiledOperation(request) {
         case .success(let op): operation = op
         case .failure(let failure): return Self.requestError(failure, label: "invalid")
         }
@@ -104,6 +97,19 @@ public final class GraphQLEngine: Sendable {
                 label: "invalid")
         }
         return await run(operation, variables: variables, context: context)
+    }
+
+    /// The request's operation from the compiled-document cache (compiled on a miss); HTTP
+    /// requests and WebSocket subscriptions share the cache.
+    func compiledOperation(_ request: GraphQLRequest) -> Result<CompiledOperation, GraphQLFailure> {
+        let compiled: Result<CompiledDocument, GraphQLFailure>
+        if let cached = documents.value(for: request.query) {
+            compiled = cached
+        } else {
+            compiled = DocumentCompiler(schema: graphQLSchema, limits: limits).compile(request.query)
+            documents.insert(compiled, for: request.query)
+        }
+        return compiled.flatMap { $0.operation(named: request.operationName) }
     }
 
     private func run(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
@@ -174,7 +180,7 @@ public final class GraphQLEngine: Sendable {
         return GraphQLResponse(body: body.bytes, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)
     }
 
-    private func coerceArguments(
+    func coerceArguments(
         _ field: FieldSelection, definition: TypeTable.OutputField, variables: [String: JSONValue]
     ) throws(GraphQLErrorBody) -> [String: JSONValue] {
         var given: [String: any Value] = [:]

@@ -46,4 +46,22 @@ public struct Record: Sendable, Hashable {
         if let updatedAtField { all[updatedAtField] = .string(updatedAt) }
         return all
     }
+
+    /// The inverse of ``values(createdAtField:updatedAtField:)``: a record from a change-feed
+    /// image. Nil when the image lacks the metadata every image carries.
+    public init?(image: [String: JSONValue], createdAtField: String? = "createdAt", updatedAtField: String? = "updatedAt") {
+        guard case .string(let id)? = image[MetaField.id], case .int(let version)? = image[MetaField.version] else {
+            return nil
+        }
+        var fields = image
+        for name in [MetaField.id, MetaField.version, MetaField.deleted, MetaField.lastChangedAt, createdAtField, updatedAtField] {
+            if let name { fields.removeValue(forKey: name) }
+        }
+        self.init(
+            id: id, version: version, deleted: image[MetaField.deleted] == .bool(true),
+            lastChangedAt: image[MetaField.lastChangedAt]?.intValue ?? 0,
+            createdAt: createdAtField.flatMap { image[$0]?.stringValue } ?? "",
+            updatedAt: updatedAtField.flatMap { image[$0]?.stringValue } ?? "",
+            fields: fields)
+    }
 }

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var authRateLimit: RateLimit? = RateLimit(requests: 30, seconds: 60)
     /// Per user, API key or (anonymous) client address on `/graphql`; nil: unlimited.
     public var graphQLRateLimit: RateLimit? = RateLimit(requests: 100, seconds: 1)
+    /// GraphQL over WebSocket: init timeout, pings, connection and subscription limits, queue size.
+    public var realtime = RealtimeConfiguration()
     /// Access-token issuer and lifetimes, password hashing, key reloading.
     public var identity = IdentityConfiguration()
 

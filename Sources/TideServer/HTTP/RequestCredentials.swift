@@ -37,5 +37,18 @@ public struct AuthenticationFailure: Error, Sendable {
     public init(_ message: String) { self.message = message }
 }
 
-/// Turns presented credentials into a principal (verifying tokens, looking up API keys).
-typealias Authenticate = @Sendable (RequestCredentials) throws(AuthenticationFailure) -> Principal
+/// A caller whose credentials were verified.
+struct AuthenticatedCaller: Sendable {
+    var principal: Principal
+    /// Epoch seconds from which an access token is refused; nil for API keys and anonymous
+    /// callers. A WebSocket connection, which keeps its token, ends its rights then.
+    var expiresAt: Int64?
+
+    init(principal: Principal, expiresAt: Int64? = nil) {
+        self.principal = principal
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Turns presented credentials into a caller (verifying tokens, looking up API keys).
+typealias Authenticate = @Sendable (RequestCredentials) throws(AuthenticationFailure) -> AuthenticatedCaller

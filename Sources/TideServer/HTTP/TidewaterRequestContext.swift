@@ -15,7 +15,7 @@ public struct TidewaterRequestContext: RequestContext, RemoteAddressRequestConte
     }
 }
 
-extension TidewaterRequestContext {
+extension RemoteAddressRequestContext {
     /// The client's address: the peer, or with `trustProxy` the last `X-Forwarded-For` entry
     /// (the one the proxy in front of us appended; earlier entries are client-supplied).
     func clientAddress(_ request: Request, trustProxy: Bool) -> String {

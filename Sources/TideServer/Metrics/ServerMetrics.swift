@@ -13,6 +13,15 @@ public final class ServerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let handles = Mutex<[String: (Metrics.Counter, Metrics.Timer)]>([:])
     private let rateLimited: [String: Metrics.Counter]
+    private let realtime = RealtimeCounters()
+
+    /// Realtime counts, kept as atomics (an event sent is one increment) and read at exposition.
+    private final class RealtimeCounters: Sendable {
+        let connections = Atomic<Int>(0)
+        let subscriptions = Atomic<Int>(0)
+        let eventsSent = Atomic<Int>(0)
+        let overflowCloses = Atomic<Int>(0)
+    }
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -34,6 +43,17 @@ public final class ServerMetrics: Sendable {
     public func recordRateLimited(route: String) {
         rateLimited[route]?.increment()
     }
+
+    /// A WebSocket connection was acknowledged.
+    public func realtimeConnectionOpened() { realtime.connections.add(1, ordering: .relaxed) }
+    /// An acknowledged WebSocket connection ended.
+    public func realtimeConnectionClosed() { realtime.connections.subtract(1, ordering: .relaxed) }
+    public func realtimeSubscriptionStarted() { realtime.subscriptions.add(1, ordering: .relaxed) }
+    public func realtimeSubscriptionEnded() { realtime.subscriptions.subtract(1, ordering: .relaxed) }
+    /// One `next` message with a change-feed event was written to a socket.
+    public func realtimeEventSent() { realtime.eventsSent.add(1, ordering: .relaxed) }
+    /// A connection fell too far behind the feed and is being closed (4413).
+    public func realtimeOverflowClose() { realtime.overflowCloses.add(1, ordering: .relaxed) }
 
     /// Counts one GraphQL request and records its latency.
     public func recordRequest(operation: String, outcome: String, duration: Duration) {
@@ -64,6 +84,10 @@ public final class ServerMetrics: Sendable {
         sample("tidewater_store_writes_failed_total", "counter", "\(store.writesFailed)")
         sample("tidewater_store_commit_seconds_total", "counter", "\(Double(store.commitNanoseconds) / 1e9)")
         sample("tidewater_feed_head_seq", "gauge", "\(feedHead)")
+        sample("tidewater_realtime_connections", "gauge", "\(realtime.connections.load(ordering: .relaxed))")
+        sample("tidewater_realtime_subscriptions", "gauge", "\(realtime.subscriptions.load(ordering: .relaxed))")
+        sample("tidewater_realtime_events_sent_total", "counter", "\(realtime.eventsSent.load(ordering: .relaxed))")
+        sample("tidewater_realtime_overflow_closes_total", "counter", "\(realtime.overflowCloses.load(ordering: .relaxed))")
         text += "# TYPE tidewater_store_commit_batch_size histogram\n"
         var cumulative: Int64 = 0
         for (bound, count) in zip(StoreStatistics.batchSizeBucketBounds, store.batchSizeBucketCounts) {

@@ -93,7 +93,7 @@ struct GraphQLRoutes {
     private func admit(_ request: Request, context: TidewaterRequestContext) -> Result<Principal, Refusal> {
         let principal: Principal
         do {
-            principal = try authenticate(try RequestCredentials(request.headers))
+            principal = try authenticate(try RequestCredentials(request.headers)).principal
         } catch {
             metrics.recordRequest(operation: "invalid", outcome: "unauthenticated", duration: .zero)
             return .failure(
@@ -161,18 +161,14 @@ struct GraphQLRoutes {
     private func errorResponse(
         _ status: HTTPResponse.Status, message: String, code: String, request: Request, headers extra: HTTPFields = [:]
     ) -> Response {
-        var w = JSONWriter()
-        w.raw("{\"errors\":[{\"message\":")
-        w.string(message)
-        w.raw(",\"extensions\":{\"code\":")
-        w.string(code)
-        w.raw("}}]}")
         let modern = Self.acceptsGraphQLResponse(request)
         var headers: HTTPFields = [
             .contentType: modern ? "application/graphql-response+json; charset=utf-8" : "application/json; charset=utf-8"
         ]
         headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: ErrorJSON.body(message: message, code: code))))
     }
 
     private func errorResponse(

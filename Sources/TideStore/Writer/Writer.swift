@@ -7,6 +7,7 @@ import Synchronization
 final class StoreCounters: Sendable {
     let feedHead: Atomic<Int64>
     let statistics = Mutex(StoreStatistics())
+    let commits = CommitSignal()
 
     init(feedHead: Int64) { self.feedHead = Atomic(feedHead) }
 }
@@ -121,6 +122,7 @@ final class Writer: Sendable {
 
         clock.batchCommitted()
         counters.feedHead.store(session.lastFeedSeq, ordering: .releasing)
+        if session.lastFeedSeq != seqAtStart { counters.commits.signal(head: session.lastFeedSeq) }
         var committed = 0
         for outcome in outcomes { if case .done = outcome { committed += 1 } }
         counters.statistics.withLock {

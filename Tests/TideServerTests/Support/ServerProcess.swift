@@ -137,10 +137,15 @@ final class ServerProcess: @unchecked Sendable {
 extension ServerProcess {
     /// The change feed's head seq, from `/metrics`.
     func feedHead() async throws -> Int64 {
+        Int64(try await metric("tidewater_feed_head_seq"))
+    }
+
+    /// A sample of `/metrics` by its name.
+    func metric(_ name: String) async throws -> Double {
         let reply = try await HTTPClient().send("GET", baseURL.appendingPathComponent("metrics"))
-        guard let line = reply.text.split(separator: "\n").first(where: { $0.hasPrefix("tidewater_feed_head_seq ") }),
-            let value = Int64(line.split(separator: " ")[1])
-        else { throw TestFailure("no feed head in /metrics") }
+        guard let line = reply.text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
+            let value = Double(line.split(separator: " ")[1])
+        else { throw TestFailure("no \(name) in /metrics") }
         return value
     }
 }

@@ -1,0 +1,71 @@
+import TideModel
+import TideStore
+
+/// One subscription (`onCreateX`, `onUpdateX` or `onDeleteX`) of one caller, compiled once and
+/// applied to every change-feed entry.
+///
+/// Each entry is checked on its own: the model's read rules against the record image of that
+/// entry (an owner hears only about records they own at that version), then the client's
+/// `filter` and owner argument; field rules null the fields the caller may not read. The
+/// payload is rendered by the engine's ``ResponseWriter`` with the subscription's selection set,
+/// so aliases, fragments and `__typename` behave as in queries.
+///
+/// ```swift
+/// guard case .stream(let subscription) = engine.prepare(request, context: context) else { return }
+/// for entry in try store.feed(after: seq, limit: 100) {
+///     if let payload = subscription.payload(for: entry) { send(payload) }
+/// }
+/// ```
+public struct EventSubscription: Sendable {
+    /// The model whose changes this subscription hears.
+    public let model: String
+    /// INSERT for `onCreateX`, MODIFY for `onUpdateX`, REMOVE for `onDeleteX`.
+    public let operation: FeedEntry.Operation
+    let modelType: ModelType
+    let field: FieldSelection
+    let fieldType: TypeRef
+    let variables: [String: JSONValue]
+    /// The client's filter (guarded against hidden fields) and owner argument, AND-ed.
+    let filter: FilterExpression?
+    /// The model's read rules for the caller; the caller is fixed for the subscription's life
+    /// (a WebSocket connection presents one token), the records are not.
+    let read: AccessDecision
+    let redaction: Authorization.Redaction
+    let types: TypeTable
+    let models: [String: ModelType]
+
+    /// The `next` payload for `entry` — `{"data": {…}, "extensions": {"seq": N}}` — or nil when
+    /// this subscription does not hear it (other model or operation, not readable, filtered out).
+    /// An `onDeleteX` payload is the record's last image with `_deleted: true` and the new `_version`.
+    public func payload(for entry: FeedEntry) -> [UInt8]? {
+        guard entry.model == model, entry.operation == operation, let image = entry.newImage, read.covers(image),
+            filter.map({ FilterEvaluator.matches($0, image) }) ?? true,
+            let record = Record(
+                image: image, createdAtField: modelType.createdAtField, updatedAtField: modelType.updatedAtField)
+        else { return nil }
+        var writer = ResponseWriter(types: types, models: models, variables: variables)
+        writer.out.raw("{")
+        writer.out.key(field.responseKey)
+        _ = writer.write(
+            fieldType, .record(redaction.apply(record)), field: field, parentType: OperationKind.subscription.rootType,
+            path: [.key(field.responseKey)])
+        writer.out.raw("}")
+
+        var body = JSONWriter(capacity: writer.out.count + 48)
+        body.raw("{")
+        if !writer.errors.isEmpty {
+            body.key("errors")
+            GraphQLEngine.writeErrors(writer.errors, to: &body)
+            body.raw(",")
+        }
+        body.key("data")
+        body.raw(bytes: writer.out.bytes)
+        body.raw(",")
+        body.key("extensions")
+        body.raw("{")
+        body.key("seq")
+        body.int(entry.seq)
+        body.raw("}}")
+        return body.bytes
+    }
+}
