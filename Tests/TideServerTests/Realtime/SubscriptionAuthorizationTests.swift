@@ -137,9 +137,10 @@ import TideStore
 
     @Test func anExpiringTokenEndsTheSubscriptionWithAnError() async throws {
         try await withAuthServer { env in
-            // Issued so that it expires (exp plus the 30 s leeway) 3 s from now.
+            // Issued so that it expires (exp plus the 30 s leeway) 10 s from now: time enough for a
+            // loaded CI machine to hash the password, connect and see one event first.
             var configuration = IdentityConfiguration()
-            let shift = Double(configuration.accessTokenLifetimeSeconds + configuration.leewaySeconds - 3)
+            let shift = Double(configuration.accessTokenLifetimeSeconds + configuration.leewaySeconds - 10)
             configuration.now = { Date().addingTimeInterval(-shift) }
             let past = try IdentityService(
                 store: IdentityStore(directory: env.server.dataDirectory.path), configuration: configuration, logger: Logger(label: "test"))
@@ -151,7 +152,7 @@ import TideStore
             try await socket.subscribe("s", "subscription { onCreateMemberDoc { title } }")
             _ = try await env.client(.owner).data(#"mutation { createMemberDoc(input: {title: "before"}) { id } }"#)
             #expect(try await socket.nextEvent("s")["data"]?["onCreateMemberDoc"]?["title"] == "before")
-            let ended = try await socket.next(timeout: .seconds(8))
+            let ended = try await socket.next(timeout: .seconds(20))
             #expect(ended["type"] == "error")
             #expect(ended["id"] == "s")
             #expect(ended.firstError?["extensions"]?["code"] == "UNAUTHENTICATED")
