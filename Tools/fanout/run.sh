@@ -205,7 +205,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 print(f"    p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  max {r['max_ms']} ms  lost {r['lost']}  "
       f"RSS idle/subscribed/load {r['rss_idle_kib']}/{r['rss_subscribed_kib']}/{r['rss_load_kib']} KiB  "
-      f"subscribed in {r['connect_seconds']:.1f} s")
+      f"subscribed in {r['connect_seconds']:.1f} s  CPU s server/client {r['server_cpu_seconds']}/{r['client_cpu_seconds']}")
 PY
     cat "$out" >>"$WORK/results.jsonl"
   else

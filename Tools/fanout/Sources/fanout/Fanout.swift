@@ -52,6 +52,9 @@ struct Fanout {
         var created = Array(repeating: false, count: planned)
         var createErrors: [String] = []
         var createLatencies: [Int64] = []
+        // CPU used by the server and by this client over the load and the drain: shows whether
+        // the client (same cores) could be what limits the latency.
+        let serverCPUStart = cpuSeconds(pid: o.pid), clientCPUStart = cpuSeconds(pid: getpid())
         let interval = Duration.seconds(1) / o.rate
         let start = ContinuousClock.now + .milliseconds(100)
         for i in 0..<planned {
@@ -74,6 +77,9 @@ struct Fanout {
         while recorder.uniqueReceipts.load(ordering: .relaxed) < expected, ContinuousClock.now < drainDeadline {
             try await Task.sleep(for: .milliseconds(20))
         }
+        let drainSeconds = seconds(ContinuousClock.now - start)
+        let serverCPU = elapsed(serverCPUStart, cpuSeconds(pid: o.pid))
+        let clientCPU = elapsed(clientCPUStart, cpuSeconds(pid: getpid()))
         sampling.store(false, ordering: .relaxed)
         _ = await sampler.value
         if let kib = residentKiB(pid: o.pid) { peak.max(kib, ordering: .relaxed) }
@@ -104,6 +110,8 @@ struct Fanout {
             "create_p50_ms": millis(percentile(createLatencies, 0.50)), "create_p99_ms": millis(percentile(createLatencies, 0.99)),
             "rss_idle_kib": rssIdle ?? -1, "rss_subscribed_kib": rssSubscribed ?? -1,
             "rss_load_kib": peak.load(ordering: .relaxed),
+            "load_and_drain_seconds": drainSeconds,
+            "server_cpu_seconds": serverCPU, "client_cpu_seconds": clientCPU,
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         return String(decoding: json, as: UTF8.self)
@@ -151,6 +159,12 @@ struct Fanout {
 
     static func nanos(_ d: Duration) -> Int64 {
         d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+
+    /// end − start, or −1 when either could not be read.
+    static func elapsed(_ start: Double?, _ end: Double?) -> Double {
+        guard let start, let end else { return -1 }
+        return ((end - start) * 100).rounded() / 100
     }
 
     static func seconds(_ d: Duration) -> Double { Double(nanos(d)) / 1e9 }
