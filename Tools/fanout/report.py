@@ -31,7 +31,7 @@ def main(results, out, *meta):
     by = {(r["server"], r["subscribers"]): r for r in rows}
     counts = sorted({r["subscribers"] for r in rows})
     header = ["server", "subscribers", "p50 ms", "p99 ms", "max ms", "lost", "events received",
-              "RSS idle", "RSS N idle", "RSS under load", "KiB / idle subscriber"]
+              "RSS idle", "RSS N idle", "RSS under load", "KiB / idle subscriber", "CPU s server / client"]
     table, problems = [], []
     for c in counts:
         for s in ("tidewater", "pocketbase"):
@@ -41,7 +41,8 @@ def main(results, out, *meta):
             k = per_sub(r)
             table.append([NAMES[s], str(c), ms(r["p50_ms"]), ms(r["p99_ms"]), ms(r["max_ms"]), str(r["lost"]),
                           f"{r['events']:,} / {r['created'] * c:,}", mib(r["rss_idle_kib"]),
-                          mib(r["rss_subscribed_kib"]), mib(r["rss_load_kib"]), "n/a" if k is None else f"{k:.1f}"])
+                          mib(r["rss_subscribed_kib"]), mib(r["rss_load_kib"]), "n/a" if k is None else f"{k:.1f}",
+                          f"{r['server_cpu_seconds']:.1f} / {r['client_cpu_seconds']:.1f}"])
             if r["lost"] or r["create_errors"] or r["failed_subscribers"] or r["duplicates"] or r["unknown"]:
                 problems.append(f"{s} at {c}: lost {r['lost']}, create errors {r['create_errors']} "
                                 f"({r['create_error_sample'][:120]}), failed subscribers {r['failed_subscribers']} "
@@ -78,7 +79,9 @@ def main(results, out, *meta):
     md = ["# Realtime fan-out: Tidewater vs PocketBase", ""]
     md += [f"- {k}: {v}" for k, v in (m.split("=", 1) for m in meta)]
     md += ["", "Latency: from just before the create request is written to the receipt of the event at "
-           "each subscriber, over every (subscriber, event) pair. RSS: VmRSS of the server process.", ""]
+           "each subscriber, over every (subscriber, event) pair. RSS: VmRSS of the server process. "
+           "CPU: seconds used by the server and by the load client (same machine) from the first create "
+           "to the end of the drain.", ""]
     md.append("| " + " | ".join(header) + " |")
     md.append("|---|" + "---:|" * (len(header) - 1))
     md += ["| " + " | ".join(r) + " |" for r in table]

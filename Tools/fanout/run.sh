@@ -165,28 +165,49 @@ wait_healthy() {  # NAME PID URL LOG: bounded wait for 200 while PID lives
   die "$name did not answer 200 on $url within ${START_TIMEOUT}s"
 }
 
-# start_SERVER COUNT: sets SERVER_PID, SERVER_URL and CLIENT_ARGS (server-specific client options).
+# listens PID PORT: true when PID itself holds the listening socket on PORT. A free port can be
+# taken by someone else's server between our probe and our bind; that server would then answer
+# our health check and be measured instead of ours.
+listens() {
+  ss -Hltnp "sport = :$2" 2>/dev/null | grep -q "pid=$1,"
+}
+
+# start_SERVER COUNT: sets SERVER_PID, SERVER_URL and CLIENT_ARGS (server-specific client
+# options); retries on a fresh port (3 tries) when the port turns out not to be ours.
 start_tidewater() {
-  local port data="$WORK/tidewater-$1" token
-  port="$(free_port)"; mkdir -p "$data"
-  # One user holds every subscriber's socket, so the per-caller limit must exceed the count.
-  local args=(serve --schema "$SCHEMA" --data "$data" --host 127.0.0.1 --port "$port"
-    --durability "$DURABILITY" --graphql-rate-limit off --auth-rate-limit off
-    --ws-max-connections 5000 ${TW_SERVE_EXTRA[@]+"${TW_SERVE_EXTRA[@]}"})
-  (cd "$ROOT" && exec "$TW_BIN" "${args[@]}") >"$WORK/tidewater-$1.log" 2>&1 &
-  SERVER_PID=$!; PIDS+=("$SERVER_PID"); SERVER_URL="http://127.0.0.1:$port"
-  wait_healthy tidewater "$SERVER_PID" "$SERVER_URL/healthz" "$WORK/tidewater-$1.log"
+  local port data="$WORK/tidewater-$1" token try
+  for try in 1 2 3; do
+    port="$(free_port)"; rm -rf "$data"; mkdir -p "$data"
+    # One user holds every subscriber's socket, so the per-caller limit must exceed the count.
+    local args=(serve --schema "$SCHEMA" --data "$data" --host 127.0.0.1 --port "$port"
+      --durability "$DURABILITY" --graphql-rate-limit off --auth-rate-limit off
+      --ws-max-connections 5000 ${TW_SERVE_EXTRA[@]+"${TW_SERVE_EXTRA[@]}"})
+    (cd "$ROOT" && exec "$TW_BIN" "${args[@]}") >"$WORK/tidewater-$1.log" 2>&1 &
+    SERVER_PID=$!; PIDS+=("$SERVER_PID"); SERVER_URL="http://127.0.0.1:$port"
+    wait_healthy tidewater "$SERVER_PID" "$SERVER_URL/healthz" "$WORK/tidewater-$1.log"
+    listens "$SERVER_PID" "$port" && break
+    log "port $port is not our tidewater's; trying another"; stop_pid "$SERVER_PID"
+    ((try < 3)) || die "could not start tidewater on a port of its own"
+  done
   token="$(python3 "$BENCH_PY" signin "$SERVER_URL" fanout-user "$PB_PASSWORD")"
   CLIENT_ARGS=(--server tidewater --token "$token")
 }
 
 start_pocketbase() {
-  local port data="$WORK/pocketbase-$1"
-  port="$(free_port)"
-  "$PB_BIN" superuser upsert "$PB_EMAIL" "$PB_PASSWORD" --dir "$data" >/dev/null
-  "$PB_BIN" serve --http "127.0.0.1:$port" --dir "$data" >"$WORK/pocketbase-$1.log" 2>&1 &
-  SERVER_PID=$!; PIDS+=("$SERVER_PID"); SERVER_URL="http://127.0.0.1:$port"
-  wait_healthy pocketbase "$SERVER_PID" "$SERVER_URL/api/health" "$WORK/pocketbase-$1.log"
+  # PocketBase writes the migrations of collections created over its API (automigrate) to
+  # ../pb_migrations beside its data folder and applies them at start: each server gets a
+  # folder of its own, or the next one would start with the previous one's notes collection.
+  local port data="$WORK/pocketbase-$1/pb_data" try
+  for try in 1 2 3; do
+    port="$(free_port)"; rm -rf "$WORK/pocketbase-$1"; mkdir -p "$data"
+    "$PB_BIN" superuser upsert "$PB_EMAIL" "$PB_PASSWORD" --dir "$data" >/dev/null
+    "$PB_BIN" serve --http "127.0.0.1:$port" --dir "$data" >"$WORK/pocketbase-$1.log" 2>&1 &
+    SERVER_PID=$!; PIDS+=("$SERVER_PID"); SERVER_URL="http://127.0.0.1:$port"
+    wait_healthy pocketbase "$SERVER_PID" "$SERVER_URL/api/health" "$WORK/pocketbase-$1.log"
+    listens "$SERVER_PID" "$port" && break
+    log "port $port is not our pocketbase's; trying another"; stop_pid "$SERVER_PID"
+    ((try < 3)) || die "could not start pocketbase on a port of its own"
+  done
   # Public notes collection, rate limiter and request log off (as Tools/bench).
   python3 "$BENCH_PY" pb-setup "$SERVER_URL" "$PB_EMAIL" "$PB_PASSWORD" 0
   CLIENT_ARGS=(--server pocketbase)
