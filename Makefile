@@ -4,7 +4,7 @@ SCHEMA ?= Schema/example.graphql
 DATA ?= ./tidewater-data
 PORT ?= 4000
 
-.PHONY: deps build serve test conformance realtime bench clean
+.PHONY: deps build serve test conformance realtime bench fanout clean
 
 deps:
 	@bash Tools/install-deps.sh
@@ -39,6 +39,11 @@ realtime: deps
 ## Benchmark against PocketBase (see Tools/bench/README.md).
 bench: deps
 	bash Tools/bench/run.sh
+
+## Realtime fan-out against PocketBase's SSE (see Tools/fanout/README.md). The load client is a
+## package of its own (Tools/fanout), built here only.
+fanout: deps
+	bash Tools/fanout/run.sh
 
 clean:
 	rm -rf .build
