@@ -147,7 +147,7 @@ wait_quiet() {
     if awk -v l="$load" -v m="$MAX_LOAD" 'BEGIN { exit !(l < m) }'; then return; fi
     if ((SECONDS >= deadline)); then log "load average still $load; running anyway"; return; fi
     log "load average $load >= $MAX_LOAD: waiting for a quiet machine ($((deadline - SECONDS)) s left)"
-    sleep 15
+    sleep 15 & wait $!   # in the background, so Ctrl-C ends the wait at once
   done
 }
 

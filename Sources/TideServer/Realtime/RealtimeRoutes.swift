@@ -47,6 +47,17 @@ struct RealtimeRoutes {
         }
         let connection = RealtimeConnection(
             environment: environment, inbox: inbox, outbound: outbound, clientAddress: clientAddress)
+        // The reader, the timer and the connection's task (the group's children inherit the
+        // preference) run on the socket's own event loop: see EventLoopExecutor.
+        await withTaskExecutorPreference(EventLoopExecutor(channel.eventLoop)) {
+            await run(connection, inbox: inbox, inbound: inbound, configuration: configuration)
+        }
+    }
+
+    private func run(
+        _ connection: RealtimeConnection, inbox: ConnectionInbox, inbound: WebSocketInboundStream,
+        configuration: RealtimeConfiguration
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
