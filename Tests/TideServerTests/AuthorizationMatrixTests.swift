@@ -4,6 +4,7 @@ import Testing
 import TideCrypto
 import TideIdentity
 import TideModel
+import TideSchema
 import TideStore
 
 /// The `@auth` matrix through a real server and real HTTP: every rule kind of
@@ -229,16 +230,29 @@ import TideStore
     }
 }
 
-/// Generated operation names for a model of the matrix schema.
+/// Generated operation names for a model of the matrix schema, as the server derives them.
 struct ModelOperations {
+    static let schema = try! SchemaLoader.load(
+        path: ServerProcess.packageRoot.appendingPathComponent(AuthEnvironment.schema).path)
+
     let model: String
-    init(_ model: String) { self.model = model }
-    var get: String { "get\(model)" }
-    var list: String { "list\(model)s" }
-    var byCategory: String { model.prefix(1).lowercased() + model.dropFirst() + "sByCategory" }
-    var create: String { "create\(model)" }
-    var update: String { "update\(model)" }
-    var delete: String { "delete\(model)" }
+    private let names: [GeneratedOperation.Kind: String]
+
+    init(_ model: String) {
+        self.model = model
+        var names: [GeneratedOperation.Kind: String] = [:]
+        for operation in Self.schema.generatedOperations where operation.model == model {
+            names[operation.kind] = operation.fieldName
+        }
+        self.names = names
+    }
+
+    var get: String { names[.get]! }
+    var list: String { names[.list]! }
+    var byCategory: String { names[.indexQuery(indexName: "byCategory")]! }
+    var create: String { names[.create]! }
+    var update: String { names[.update]! }
+    var delete: String { names[.delete]! }
     var createInput: String { "Create\(model)Input" }
     var updateInput: String { "Update\(model)Input" }
     var deleteInput: String { "Delete\(model)Input" }

@@ -156,28 +156,14 @@ public final class GraphQLEngine: Sendable {
         }
         writer.out.raw("}")
 
-        var body = JSONWriter(capacity: writer.out.count + 32)
-        body.raw("{")
-        if !writer.errors.isEmpty {
-            body.key("errors")
-            Self.writeErrors(writer.errors, to: &body)
-            body.raw(",")
-        }
-        body.key("data")
-        body.raw(bytes: writer.out.bytes)
-        if !merges.isEmpty || !baseSyncs.isEmpty {
-            // Updates AUTOMERGE merged into a newer record (docs/CONFLICTS.md); delta syncs
-            // answered as base syncs (docs/SYNC.md).
-            var extensions: [String: JSONValue] = [:]
-            if !merges.isEmpty { extensions["merged"] = .array(merges) }
-            if !baseSyncs.isEmpty { extensions["baseSync"] = .array(baseSyncs) }
-            body.raw(",")
-            body.key("extensions")
-            body.write(.object(extensions))
-        }
-        body.raw("}")
+        // Updates AUTOMERGE merged into a newer record (docs/CONFLICTS.md); delta syncs answered
+        // as base syncs (docs/SYNC.md).
+        var extensions: [String: JSONValue] = [:]
+        if !merges.isEmpty { extensions["merged"] = .array(merges) }
+        if !baseSyncs.isEmpty { extensions["baseSync"] = .array(baseSyncs) }
+        let body = writer.responseBody(extensions: extensions.isEmpty ? nil : .object(extensions))
         let label = labels.isEmpty ? "typename" : labels.joined(separator: ",")
-        return GraphQLResponse(body: body.bytes, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)
+        return GraphQLResponse(body: body, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)
     }
 
     func coerceArguments(

@@ -99,6 +99,27 @@ struct ResponseWriter {
         return true
     }
 
+    /// The complete response around what was written: `{"errors": …, "data": …, "extensions": …}`
+    /// (`errors` only when there are some, `extensions` only when given).
+    func responseBody(extensions: JSONValue? = nil) -> [UInt8] {
+        var body = JSONWriter(capacity: out.count + 48)
+        body.raw("{")
+        if !errors.isEmpty {
+            body.key("errors")
+            GraphQLEngine.writeErrors(errors, to: &body)
+            body.raw(",")
+        }
+        body.key("data")
+        body.raw(bytes: out.bytes)
+        if let extensions {
+            body.raw(",")
+            body.key("extensions")
+            body.write(extensions)
+        }
+        body.raw("}")
+        return body.bytes
+    }
+
     private func fieldValue(_ name: String, of value: OutputValue, typeName: String) -> OutputValue {
         switch value {
         case .record(let record):

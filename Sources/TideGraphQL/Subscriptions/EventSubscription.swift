@@ -51,21 +51,6 @@ public struct EventSubscription: Sendable {
             path: [.key(field.responseKey)])
         writer.out.raw("}")
 
-        var body = JSONWriter(capacity: writer.out.count + 48)
-        body.raw("{")
-        if !writer.errors.isEmpty {
-            body.key("errors")
-            GraphQLEngine.writeErrors(writer.errors, to: &body)
-            body.raw(",")
-        }
-        body.key("data")
-        body.raw(bytes: writer.out.bytes)
-        body.raw(",")
-        body.key("extensions")
-        body.raw("{")
-        body.key("seq")
-        body.int(entry.seq)
-        body.raw("}}")
-        return body.bytes
+        return writer.responseBody(extensions: ["seq": .int(entry.seq)])
     }
 }
