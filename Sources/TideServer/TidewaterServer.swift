@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import TideCrypto
@@ -111,18 +111,15 @@ public struct TidewaterServer: Sendable {
         ).register(on: router)
 
         let hub = FeedHub(store: store, logger: logger)
-        let realtime = RealtimeRoutes(
-            environment: RealtimeEnvironment(
-                engine: engine, store: store, hub: hub, authenticate: authenticate, configuration: configuration.realtime,
-                connections: CallerConnections(limit: configuration.realtime.maxConnectionsPerCaller),
-                limiter: graphQLLimiter, metrics: metrics, now: identity.configuration.now, logger: logger),
-            trustProxy: configuration.trustProxy)
+        let realtime = RealtimeEnvironment(
+            engine: engine, store: store, hub: hub, authenticate: authenticate, configuration: configuration.realtime,
+            connections: CallerConnections(limit: configuration.realtime.maxConnectionsPerCaller),
+            limiter: graphQLLimiter, metrics: metrics, now: identity.configuration.now, logger: logger)
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: realtime.router(),
-                configuration: .init(
-                    ws: WebSocketServerConfiguration(maxFrameSize: configuration.realtime.maxMessageBytes))),
+            server: HTTPServerBuilder { [trustProxy = configuration.trustProxy] responder in
+                RealtimeServerChannel(responder: responder, environment: realtime, trustProxy: trustProxy)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? configuration.port)

@@ -21,6 +21,9 @@ public struct EventSubscription: Sendable {
     public let model: String
     /// INSERT for `onCreateX`, MODIFY for `onUpdateX`, REMOVE for `onDeleteX`.
     public let operation: FeedEntry.Operation
+    /// Subscriptions with equal keys render every entry to the same payload, so a server with many
+    /// subscribers can render each event once per key instead of once per subscriber.
+    public let renderKey: RenderKey
     let modelType: ModelType
     let field: FieldSelection
     let fieldType: TypeRef
@@ -52,5 +55,35 @@ public struct EventSubscription: Sendable {
         writer.out.raw("}")
 
         return writer.responseBody(extensions: ["seq": .int(entry.seq)])
+    }
+}
+
+extension EventSubscription {
+    /// What a payload depends on: the request (document, operation, variables) and the caller
+    /// (whose rights decide visibility and field redaction). The schema is the server's one.
+    public struct RenderKey: Hashable, Sendable {
+        let query: String
+        let operationName: String?
+        let variables: [String: JSONValue]
+        let principal: Principal
+        /// Computed once: the key is looked up for every subscriber of every event.
+        private let hash: Int
+
+        init(query: String, operationName: String?, variables: [String: JSONValue], principal: Principal) {
+            self.query = query
+            self.operationName = operationName
+            self.variables = variables
+            self.principal = principal
+            var hasher = Hasher()
+            hasher.combine(query)
+            hasher.combine(operationName)
+            hasher.combine(variables)
+            hasher.combine(principal)
+            hash = hasher.finalize()
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(hash)
+        }
     }
 }

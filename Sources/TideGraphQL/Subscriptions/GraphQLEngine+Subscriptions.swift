@@ -57,7 +57,11 @@ extension GraphQLEngine {
             }
             return .stream(
                 EventSubscription(
-                    model: generated.model, operation: feedOperation, modelType: policy.model, field: field,
+                    model: generated.model, operation: feedOperation,
+                    renderKey: EventSubscription.RenderKey(
+                        query: request.query, operationName: request.operationName, variables: request.variables,
+                        principal: context.principal),
+                    modelType: policy.model, field: field,
                     fieldType: definition.type, variables: variables,
                     filter: parts.isEmpty ? nil : parts.count == 1 ? parts[0] : .and(parts),
                     read: policy.decision(.read, for: context.principal), redaction: access.redaction(), types: types,

@@ -16,14 +16,22 @@ public struct TidewaterRequestContext: RequestContext, RemoteAddressRequestConte
 }
 
 extension RemoteAddressRequestContext {
-    /// The client's address: the peer, or with `trustProxy` the last `X-Forwarded-For` entry
-    /// (the one the proxy in front of us appended; earlier entries are client-supplied).
+    /// The client's address (see ``ClientAddress/resolve(peer:forwardedFor:trustProxy:)``).
     func clientAddress(_ request: Request, trustProxy: Bool) -> String {
-        if trustProxy, let forwarded = request.headers[values: .xForwardedFor].last {
+        ClientAddress.resolve(peer: remoteAddress, forwardedFor: request.headers[values: .xForwardedFor], trustProxy: trustProxy)
+    }
+}
+
+/// Who a request comes from, for rate limits and the connection limit of anonymous callers.
+enum ClientAddress {
+    /// The peer, or with `trustProxy` the last `X-Forwarded-For` entry (the one the proxy in
+    /// front of us appended; earlier entries are client-supplied).
+    static func resolve(peer: SocketAddress?, forwardedFor: [String], trustProxy: Bool) -> String {
+        if trustProxy, let forwarded = forwardedFor.last {
             let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             if !last.isEmpty { return last }
         }
-        return remoteAddress?.ipAddress ?? "unknown"
+        return peer?.ipAddress ?? "unknown"
     }
 }
 

@@ -1,19 +1,29 @@
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import TideStore
 
 /// The one reader of the change feed for realtime: woken after each commit, it reads the new
-/// entries once (decoded once) and hands the same array to every registered connection's inbox.
+/// entries once (decoded once) and hands the same array to every event loop that serves
+/// connections, with one `execute` per loop; there ``LoopConnections`` gives it to each
+/// connection, which writes straight onto its socket.
 ///
-/// Handing over never waits (see ``ConnectionInbox/deliver(_:)``), so a slow connection costs
-/// the hub nothing and the writer is never involved. The hub's `position` (last entry handed
-/// over) moves under the same lock as registration: a connection registered at position P
-/// receives exactly the entries after P, which is what makes resume gap-free.
+/// Handing over never waits, so a slow connection costs the hub nothing and the writer is never
+/// involved: each connection bounds what it lets pile up (see
+/// ``RealtimeConfiguration/queueCapacity``). The hub's `position` (last entry handed over)
+/// moves under the same lock as registration: a connection registered at position P skips
+/// entries up to P and receives every entry after P, which is what makes resume gap-free.
 final class FeedHub: Service, Sendable {
+    private struct Loop {
+        let eventLoop: any EventLoop
+        let connections: NIOLoopBound<LoopConnections>
+        var count = 0
+    }
+
     private struct State {
         var position: Int64
-        var inboxes: [ObjectIdentifier: ConnectionInbox] = [:]
+        var loops: [ObjectIdentifier: Loop] = [:]
     }
 
     private let store: any RecordStore
@@ -28,16 +38,27 @@ final class FeedHub: Service, Sendable {
         self.logger = logger
     }
 
-    /// Starts handing entries to `inbox`; returns the position it starts after.
-    func register(_ inbox: ConnectionInbox) -> Int64 {
-        state.withLock { state in
-            state.inboxes[ObjectIdentifier(inbox)] = inbox
-            return state.position
+    /// Starts handing entries to `connection`; returns the position it starts after. Called on
+    /// `eventLoop`, the loop of the connection's channel.
+    func register(_ connection: RealtimeConnection, on eventLoop: any EventLoop) -> Int64 {
+        let (position, connections) = state.withLock { state in
+            let key = ObjectIdentifier(eventLoop)
+            var loop = state.loops[key] ?? Loop(eventLoop: eventLoop, connections: NIOLoopBound(LoopConnections(), eventLoop: eventLoop))
+            loop.count += 1
+            state.loops[key] = loop
+            return (state.position, loop.connections)
         }
+        connections.value.add(connection)
+        return position
     }
 
-    func unregister(_ inbox: ConnectionInbox) {
-        _ = state.withLock { $0.inboxes.removeValue(forKey: ObjectIdentifier(inbox)) }
+    /// Called on the connection's event loop.
+    func unregister(_ connection: RealtimeConnection, on eventLoop: any EventLoop) {
+        let connections = state.withLock { state -> NIOLoopBound<LoopConnections>? in
+            state.loops[ObjectIdentifier(eventLoop)]?.count -= 1
+            return state.loops[ObjectIdentifier(eventLoop)]?.connections
+        }
+        connections?.value.remove(connection)
     }
 
     /// Tails the feed until graceful shutdown.
@@ -51,7 +72,7 @@ final class FeedHub: Service, Sendable {
     }
 
     /// Hands out every entry after `position`. Only this task moves `position`, so reading it
-    /// outside the lock is safe; handing out and moving it happen together under the lock.
+    /// outside the lock is safe; moving it and choosing the loops happen together under the lock.
     private func drain() {
         while true {
             let after = state.withLock { $0.position }
@@ -64,13 +85,37 @@ final class FeedHub: Service, Sendable {
                 return
             }
             guard let last = entries.last else { return }
-            state.withLock { state in
-                for (key, inbox) in state.inboxes where !inbox.deliver(entries) {
-                    state.inboxes.removeValue(forKey: key)
-                }
+            let loops = state.withLock { state in
                 state.position = last.seq
+                return state.loops.values.filter { $0.count > 0 }
+            }
+            for loop in loops {
+                let connections = loop.connections
+                loop.eventLoop.execute { connections.value.dispatch(entries) }
             }
             if entries.count < batchSize { return }
+        }
+    }
+}
+
+/// The realtime connections of one event loop, used only on that loop.
+final class LoopConnections {
+    private var connections: [ObjectIdentifier: RealtimeConnection] = [:]
+
+    func add(_ connection: RealtimeConnection) {
+        connections[ObjectIdentifier(connection)] = connection
+    }
+
+    func remove(_ connection: RealtimeConnection) {
+        connections.removeValue(forKey: ObjectIdentifier(connection))
+    }
+
+    /// Every connection gets the batch; subscribers with the same subscription and rights share
+    /// one rendered message (see ``EventMessages``).
+    func dispatch(_ entries: [FeedEntry]) {
+        var messages = EventMessages()
+        for connection in connections.values {
+            connection.dispatch(entries, messages: &messages)
         }
     }
 }

@@ -1,20 +1,29 @@
+import Foundation
 import HTTPTypes
-import HummingbirdWebSocket
 import NIOCore
 import NIOWebSocket
 import TideGraphQL
 import TideModel
 import TideStore
 
-/// One graphql-transport-ws connection: the protocol's state machine, run by a single task that
-/// reads the connection's ``ConnectionInbox`` in order.
+/// One graphql-transport-ws connection: the protocol's state machine, as a channel handler on
+/// the socket's event loop. Client messages, feed entries (from ``FeedHub`` via
+/// ``LoopConnections``), timers and finished queries all arrive on that loop, one at a time, and
+/// every message goes straight onto the socket: no task, queue or async writer per connection.
 ///
-/// Because client messages and feed entries arrive through the same ordered inbox, the
-/// connection always knows its feed `position`: the seq of the last entry it has dispatched, or
-/// the hub's position when it registered. A subscription starts live after `position`; one that
-/// resumes from N first replays (N, position] from the store and then goes live after
-/// `position`, so it gets every matching event once, in feed order, across the switch.
-final class RealtimeConnection {
+/// Because everything runs on one loop in order, the connection always knows its feed
+/// `position`: the seq of the last entry it has dispatched, or the hub's position when it
+/// registered. A subscription starts live after `position`; one that resumes from N first
+/// replays (N, position] from the store and then goes live after `position`, so it gets every
+/// matching event once, in feed order, across the switch.
+///
+/// A connection bounds what it lets pile up: once the socket stops taking data (NIO's write
+/// buffer is above its high-water mark), more than ``RealtimeConfiguration/queueCapacity`` feed
+/// entries handed to it close it with 4413; the client resumes from its last `seq`.
+final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
     private struct Caller {
         var principal: Principal
         var expiresAt: Int64?
@@ -23,8 +32,10 @@ final class RealtimeConnection {
     }
 
     private enum Phase {
-        case awaitingInit(deadline: ContinuousClock.Instant)
+        case awaitingInit
         case ready(Caller)
+        /// The server sent its close frame (or the socket is gone): nothing more is handled.
+        case closing
     }
 
     private struct Stream {
@@ -33,109 +44,139 @@ final class RealtimeConnection {
         var after: Int64
     }
 
+    /// A client that answers nothing for this long after the server's close frame is dropped.
+    private static let closeTimeout: TimeAmount = .seconds(10)
+    /// How often the socket is probed with a WebSocket ping when no protocol ping interval is set.
+    private static let defaultKeepalive: TimeAmount = .seconds(30)
+
     private let environment: RealtimeEnvironment
-    private let inbox: ConnectionInbox
-    private let outbound: WebSocketOutboundWriter
     private let clientAddress: String
-    private var phase: Phase
+    private var framing: WebSocketFraming
+    private var context: ChannelHandlerContext?
+    private var phase: Phase = .awaitingInit
+    private var registered = false
     private var position: Int64 = 0
     private var streams: [String: Stream] = [:]
     /// Queries and mutations running for this connection, by operation id.
     private var singles: Set<String> = []
-    private var lastPing = ContinuousClock.now
+    /// Feed entries handed over since the socket stopped taking data.
+    private var behind = 0
+    /// When the client last sent anything: a peer silent for two keepalive periods is gone.
+    private var lastHeard = NIODeadline.now()
+    private var needsFlush = false
+    private var timers: [Scheduled<Void>] = []
 
-    init(environment: RealtimeEnvironment, inbox: ConnectionInbox, outbound: WebSocketOutboundWriter, clientAddress: String) {
+    init(environment: RealtimeEnvironment, clientAddress: String) {
         self.environment = environment
-        self.inbox = inbox
-        self.outbound = outbound
         self.clientAddress = clientAddress
-        self.phase = .awaitingInit(deadline: .now + environment.configuration.initTimeout)
+        self.framing = WebSocketFraming(maxMessageBytes: environment.configuration.maxMessageBytes)
     }
 
-    /// Serves the connection until it closes, then releases what it held.
-    func run() async {
-        do {
-            for await item in inbox.items {
-                if inbox.hasOverflowed {
-                    try await close(.overflow)
-                    break
-                }
-                guard try await handle(item) else { break }
-            }
-        } catch {
-            // A write failed: the socket is gone, nothing more can be sent.
-        }
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let loop = context.eventLoop.assumeIsolated()
+        timers.append(
+            loop.scheduleTask(in: TimeAmount(environment.configuration.initTimeout)) { [self] in
+                if case .awaitingInit = phase { close(.initTimeout) }
+            })
+        scheduleKeepalive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
         end()
+        self.context = nil
     }
 
-    /// False when the connection is over.
-    private func handle(_ item: ConnectionInbox.Item) async throws -> Bool {
-        switch item {
-        case .client(.failure(let violation)):
-            try await close(.badRequest(violation.message))
-            return false
-        case .client(.success(let message)):
-            return try await receive(message)
-        case .entries(let entries):
-            inbox.took(entries.count)
-            return try await dispatch(entries)
-        case .tick:
-            return try await tick()
-        case .finished(let id, let response):
-            try await finish(id, response)
-            return true
-        case .socketClosed:
-            return false
+    func channelInactive(context: ChannelHandlerContext) {
+        end()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastHeard = .now()
+        switch framing.receive(unwrapInboundIn(data)) {
+        case .none:
+            break
+        case .message(let text):
+            if case .closing = phase { break }
+            do throws(ClientMessage.Violation) {
+                receive(try ClientMessage(text: text.readableBytesView))
+            } catch {
+                close(.badRequest(error.message))
+            }
+        case .reply(let frame):
+            write(frame)
+        case .fail(let reason):
+            close(reason)
+        case .closed(let echo):
+            if let echo { context.writeAndFlush(wrapOutboundOut(echo), promise: nil) }
+            end()
+            context.close(promise: nil)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { behind = 0 }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            close(CloseReason(code: 1001, reason: "Server shutting down"))
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A broken socket or a frame NIO could not decode (WebSocketProtocolErrorHandler has
+        // already answered that one): either way the connection is over.
+        end()
+        context.close(promise: nil)
     }
 
     // MARK: - Client messages
 
-    private func receive(_ message: ClientMessage) async throws -> Bool {
+    private func receive(_ message: ClientMessage) {
         switch message {
         case .connectionInit(let payload):
-            guard case .awaitingInit = phase else {
-                try await close(.tooManyInits)
-                return false
-            }
-            return try await initialize(payload)
+            guard case .awaitingInit = phase else { return close(.tooManyInits) }
+            initialize(payload)
         case .ping(let payload):
-            try await send(ServerMessage.pong(payload: payload))
-            return true
+            send(ServerMessage.pong(payload: payload))
         case .pong:
-            return true
+            break
         case .subscribe(let id, let request, let resumeFrom):
-            guard case .ready(let caller) = phase else {
-                try await close(.unauthorized)
-                return false
-            }
-            guard streams[id] == nil, !singles.contains(id) else {
-                try await close(.duplicate(id))
-                return false
-            }
-            if isExpired(caller) { return try await expire() }
+            guard case .ready(let caller) = phase else { return close(.unauthorized) }
+            guard streams[id] == nil, !singles.contains(id) else { return close(.duplicate(id)) }
+            if isExpired(caller) { return expire() }
             guard streams.count + singles.count < environment.configuration.maxOperationsPerConnection else {
-                try await send(
+                return send(
                     ServerMessage.error(
                         id: id,
                         errors: ErrorJSON.list(
                             message: "At most \(environment.configuration.maxOperationsPerConnection) operations may run on one connection.",
                             code: "LIMIT_EXCEEDED")))
-                return true
             }
-            try await start(id, request, resumeFrom: resumeFrom, caller: caller)
-            return true
+            start(id, request, resumeFrom: resumeFrom, caller: caller)
         case .complete(let id):
             if streams.removeValue(forKey: id) != nil { environment.metrics.realtimeSubscriptionEnded() }
             // A query still running finishes, but its result is no longer sent.
             singles.remove(id)
-            return true
         }
     }
 
     /// `connection_init`: the payload's `Authorization` / `x-api-key` entries are checked like
     /// the HTTP headers of the same names; none at all makes an anonymous connection.
-    private func initialize(_ payload: [String: JSONValue]) async throws -> Bool {
+    private func initialize(_ payload: [String: JSONValue]) {
+        guard let context else { return }
         var headers = HTTPFields()
         for (key, value) in payload {
             if case .string(let text) = value, let name = HTTPField.Name(key) { headers[name] = text }
@@ -144,51 +185,46 @@ final class RealtimeConnection {
         do {
             authenticated = try environment.authenticate(try RequestCredentials(headers))
         } catch {
-            try await close(.forbidden)
-            return false
+            return close(.forbidden)
         }
         let key = authenticated.principal == .anonymous ? "ip:" + clientAddress : authenticated.principal.actor
-        guard environment.connections.acquire(key) else {
-            try await close(.tooManyConnections)
-            return false
-        }
-        phase = .ready(Caller(principal: authenticated.principal, expiresAt: authenticated.expiresAt, key: key))
-        position = environment.hub.register(inbox)
+        guard environment.connections.acquire(key) else { return close(.tooManyConnections) }
+        let caller = Caller(principal: authenticated.principal, expiresAt: authenticated.expiresAt, key: key)
+        phase = .ready(caller)
+        position = environment.hub.register(self, on: context.eventLoop)
+        registered = true
         environment.metrics.realtimeConnectionOpened()
-        lastPing = .now
-        try await send(ServerMessage.connectionAck)
-        return true
+        scheduleExpiry(caller)
+        send(ServerMessage.connectionAck)
     }
 
-    private func start(_ id: String, _ request: GraphQLRequest, resumeFrom: Int64?, caller: Caller) async throws {
-        let context = ExecutionContext(principal: caller.principal, allowsMutations: true)
-        switch environment.engine.prepare(request, context: context) {
+    private func start(_ id: String, _ request: GraphQLRequest, resumeFrom: Int64?, caller: Caller) {
+        guard let context else { return }
+        let executionContext = ExecutionContext(principal: caller.principal, allowsMutations: true)
+        switch environment.engine.prepare(request, context: executionContext) {
         case .rejected(let errors):
-            try await send(ServerMessage.error(id: id, errors: errors))
+            send(ServerMessage.error(id: id, errors: errors))
         case .single:
             if let limiter = environment.limiter, limiter.acquire(caller.key) != nil {
                 environment.metrics.recordRateLimited(route: "graphql")
-                try await send(
+                return send(
                     ServerMessage.error(id: id, errors: ErrorJSON.list(message: "Rate limit exceeded; retry later.", code: "RATE_LIMITED")))
-                return
             }
             singles.insert(id)
             let engine = environment.engine
-            let inbox = inbox
-            // Runs beside the connection so that a slow write does not hold up event delivery;
-            // the response comes back through the inbox, keeping one writer for the socket.
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            // Runs beside the connection so that a slow query does not hold up event delivery;
+            // the response comes back on the connection's loop.
             Task {
-                let response = await engine.execute(request, context: context)
-                inbox.post(.finished(id: id, response))
+                let response = await engine.execute(request, context: executionContext)
+                connection.eventLoop.execute { connection.value.finish(id, response) }
             }
         case .stream(let subscription):
             var after = position
             if let resumeFrom {
-                switch try await replay(subscription, id: id, after: resumeFrom) {
+                switch replay(subscription, id: id, after: resumeFrom) {
                 case .resumed(let floor): after = floor
-                case .refused(let errors):
-                    try await send(ServerMessage.error(id: id, errors: errors))
-                    return
+                case .refused(let errors): return send(ServerMessage.error(id: id, errors: errors))
                 }
             }
             streams[id] = Stream(subscription: subscription, after: after)
@@ -203,8 +239,8 @@ final class RealtimeConnection {
     }
 
     /// Sends the matching entries in (seq, position] from the store. Entries after `position`
-    /// are in the inbox or still to come, so the subscription continues live after `position`.
-    private func replay(_ subscription: EventSubscription, id: String, after seq: Int64) async throws -> Replay {
+    /// are still to come from the hub, so the subscription continues live after `position`.
+    private func replay(_ subscription: EventSubscription, id: String, after seq: Int64) -> Replay {
         let head = environment.store.feedHead
         guard seq <= head else {
             return .refused(
@@ -230,54 +266,85 @@ final class RealtimeConnection {
                         code: "RESUME_TOO_OLD"))
             }
             for entry in page {
-                if let payload = subscription.payload(for: entry) { try await sendNext(id, payload) }
+                if let payload = subscription.payload(for: entry) {
+                    send(ServerMessage.next(id: id, payload: payload))
+                    environment.metrics.realtimeEventSent()
+                }
             }
             cursor = last.seq
         }
         return .resumed(after: position)
     }
 
-    private func finish(_ id: String, _ response: GraphQLResponse) async throws {
-        // Completed by the client meanwhile: nothing more is sent for it.
-        guard singles.remove(id) != nil else { return }
+    private func finish(_ id: String, _ response: GraphQLResponse) {
+        // Completed by the client meanwhile, or the connection is closing: nothing more is sent.
+        guard singles.remove(id) != nil, case .ready = phase else { return }
         if response.outcome == .requestError {
             let errors = (try? JSONParser.parse(response.body))?["errors"] ?? .array([])
-            try await send(ServerMessage.error(id: id, errors: errors.jsonBytes))
-            return
+            send(ServerMessage.error(id: id, errors: errors.jsonBytes))
+        } else {
+            send(ServerMessage.next(id: id, payload: response.body))
+            send(ServerMessage.complete(id: id))
         }
-        try await send(ServerMessage.next(id: id, payload: response.body))
-        try await send(ServerMessage.complete(id: id))
+        flush()
     }
 
     // MARK: - Events and timers
 
-    private func dispatch(_ entries: [FeedEntry]) async throws -> Bool {
-        if case .ready(let caller) = phase, isExpired(caller) { return try await expire() }
-        for entry in entries {
+    /// A batch of feed entries from the hub, on this connection's loop.
+    func dispatch(_ entries: [FeedEntry], messages: inout EventMessages) {
+        guard case .ready(let caller) = phase, let context else { return }
+        if isExpired(caller) { return expire() }
+        if !context.channel.isWritable {
+            behind += entries.count
+            if behind > environment.configuration.queueCapacity {
+                environment.metrics.realtimeOverflowClose()
+                return close(.overflow)
+            }
+        }
+        for entry in entries where entry.seq > position {
             position = entry.seq
             for (id, stream) in streams where entry.seq > stream.after {
-                if let payload = stream.subscription.payload(for: entry) { try await sendNext(id, payload) }
+                if let message = messages.next(stream.subscription, id: id, entry: entry) {
+                    send(message)
+                    environment.metrics.realtimeEventSent()
+                }
             }
         }
-        return true
+        flush()
     }
 
-    private func tick() async throws -> Bool {
-        let now = ContinuousClock.now
-        switch phase {
-        case .awaitingInit(let deadline):
-            if now >= deadline {
-                try await close(.initTimeout)
-                return false
-            }
-        case .ready(let caller):
-            if isExpired(caller) { return try await expire() }
-            if let interval = environment.configuration.pingInterval, now - lastPing >= interval {
-                lastPing = now
-                try await send(ServerMessage.ping)
-            }
-        }
-        return true
+    /// Pings on the protocol's interval (when set) and at the WebSocket level, and drops a peer
+    /// that has been silent for two periods.
+    private func scheduleKeepalive() {
+        guard let context else { return }
+        let period = environment.configuration.pingInterval.map(TimeAmount.init) ?? Self.defaultKeepalive
+        timers.append(
+            context.eventLoop.assumeIsolated().scheduleTask(in: period) { [self] in
+                guard case .ready = phase else {
+                    if case .awaitingInit = phase { scheduleKeepalive() }
+                    return
+                }
+                if NIODeadline.now() - lastHeard > period + period + .seconds(1) {
+                    close(CloseReason(code: 1001, reason: "Ping timeout"))
+                    return
+                }
+                if environment.configuration.pingInterval != nil { send(ServerMessage.ping) }
+                write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
+                flush()
+                scheduleKeepalive()
+            })
+    }
+
+    /// The token's expiry ends the connection on time even when nothing else happens on it.
+    private func scheduleExpiry(_ caller: Caller) {
+        guard let expiresAt = caller.expiresAt, let context else { return }
+        let seconds = max(0, Double(expiresAt) - environment.now().timeIntervalSince1970)
+        timers.append(
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000) + 10)) { [self] in
+                guard case .ready(let caller) = phase else { return }
+                if isExpired(caller) { expire() } else { scheduleExpiry(caller) }
+            })
     }
 
     private func isExpired(_ caller: Caller) -> Bool {
@@ -287,48 +354,85 @@ final class RealtimeConnection {
 
     /// The token ran out: every subscription ends with an `error`, then the socket closes (4403).
     /// The client connects again with a fresh token and resumes from its last seq.
-    private func expire() async throws -> Bool {
+    private func expire() {
         let errors = ErrorJSON.list(
             message: "The access token expired: connect again with a fresh token and resume from the last seq.",
             code: "UNAUTHENTICATED")
         for id in streams.keys.sorted() {
-            try await send(ServerMessage.error(id: id, errors: errors))
+            send(ServerMessage.error(id: id, errors: errors))
         }
-        try await close(.tokenExpired)
-        return false
+        close(.tokenExpired)
     }
 
     // MARK: - Socket
 
-    private func sendNext(_ id: String, _ payload: [UInt8]) async throws {
-        try await send(ServerMessage.next(id: id, payload: payload))
-        environment.metrics.realtimeEventSent()
+    /// One text message; fragmented only past the frame size the server accepts itself.
+    private func send(_ bytes: [UInt8]) {
+        send(ByteBuffer(bytes: bytes))
     }
 
-    /// One text message; fragmented only past the frame size the server accepts itself.
-    private func send(_ bytes: [UInt8]) async throws {
+    private func send(_ message: ByteBuffer) {
         let frameSize = environment.configuration.maxMessageBytes
-        if bytes.count <= frameSize {
-            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))))
-        } else {
-            try await outbound.withTextMessageWriter { write in
-                for start in stride(from: 0, to: bytes.count, by: frameSize) {
-                    try await write(ByteBuffer(bytes: bytes[start..<min(start + frameSize, bytes.count)]))
-                }
-            }
+        guard message.readableBytes > frameSize else {
+            return write(WebSocketFrame(fin: true, opcode: .text, data: message))
+        }
+        var rest = message
+        var opcode = WebSocketOpcode.text
+        while let part = rest.readSlice(length: min(frameSize, rest.readableBytes)) {
+            write(WebSocketFrame(fin: rest.readableBytes == 0, opcode: opcode, data: part))
+            opcode = .continuation
+            if rest.readableBytes == 0 { break }
         }
     }
 
-    private func close(_ reason: CloseReason) async throws {
-        try await outbound.close(WebSocketErrorCode(codeNumber: reason.code), reason: reason.reason)
+    private func write(_ frame: WebSocketFrame) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        needsFlush = true
+    }
+
+    private func flush() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    /// Starts the closing handshake: no more events or messages; the socket closes when the
+    /// client answers, or after ``closeTimeout``.
+    private func close(_ reason: CloseReason) {
+        if case .closing = phase { return }
+        leave()
+        phase = .closing
+        framing.startClosing()
+        guard let context else { return }
+        var data = context.channel.allocator.buffer(capacity: 2 + reason.reason.utf8.count)
+        data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: reason.code))
+        data.writeString(reason.reason)
+        write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+        flush()
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.closeTimeout) { [self] in
+            self.context?.close(promise: nil)
+        }
+    }
+
+    /// Releases what an acknowledged connection held: its hub registration, its slot in the
+    /// per-caller limit, its timers. Idempotent.
+    private func leave() {
+        for timer in timers { timer.cancel() }
+        timers = []
+        guard case .ready(let caller) = phase else { return }
+        if registered, let context {
+            environment.hub.unregister(self, on: context.eventLoop)
+            registered = false
+        }
+        environment.connections.release(caller.key)
+        for _ in streams.keys { environment.metrics.realtimeSubscriptionEnded() }
+        streams = [:]
+        environment.metrics.realtimeConnectionClosed()
     }
 
     private func end() {
-        inbox.finish()
-        guard case .ready(let caller) = phase else { return }
-        environment.hub.unregister(inbox)
-        environment.connections.release(caller.key)
-        for _ in streams.keys { environment.metrics.realtimeSubscriptionEnded() }
-        environment.metrics.realtimeConnectionClosed()
+        leave()
+        phase = .closing
     }
 }
