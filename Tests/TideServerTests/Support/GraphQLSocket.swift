@@ -92,6 +92,18 @@ final class GraphQLSocket: Sendable {
         try await outbound.write(.text(text))
     }
 
+    /// One text message sent as several WebSocket frames (a first frame and continuations).
+    func sendFragmented(_ text: String, pieces: Int) async throws {
+        guard let outbound = state.withLock({ $0.outbound }) else { throw TestFailure("not connected") }
+        let bytes = Array(text.utf8)
+        let size = max(1, (bytes.count + pieces - 1) / pieces)
+        try await outbound.withTextMessageWriter { write in
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                try await write(ByteBuffer(bytes: bytes[start..<min(start + size, bytes.count)]))
+            }
+        }
+    }
+
     /// The next message, skipping the server's protocol pings unless `skipPings` is false.
     func next(timeout: Duration = .seconds(10), skipPings: Bool = true) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout

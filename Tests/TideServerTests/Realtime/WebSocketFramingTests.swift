@@ -1,0 +1,100 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import Testing
+import TideModel
+
+@testable import TideServer
+
+/// RFC 6455 framing under graphql-transport-ws: the frame rules on their own, then fragmented
+/// messages and shutdown over a real socket.
+@Suite struct WebSocketFramingTests {
+    /// A client frame: masked, as RFC 6455 §5.1 requires.
+    private func frame(_ opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true, masked: Bool = true) -> WebSocketFrame {
+        var data = ByteBuffer(bytes: bytes)
+        let key: WebSocketMaskingKey? = masked ? WebSocketMaskingKey.random() : nil
+        if let key { data.webSocketMask(key) }
+        return WebSocketFrame(fin: fin, opcode: opcode, maskKey: key, data: data)
+    }
+
+    private func failureCode(_ action: WebSocketFraming.Action) -> Int? {
+        if case .fail(let reason) = action { return reason.code }
+        return nil
+    }
+
+    @Test func fragmentsMakeOneMessageAndACharacterMaySpanFrames() {
+        var framing = WebSocketFraming(maxMessageBytes: 64)
+        let text = Array("{\"type\":\"ping\",\"payload\":\"é\"}".utf8)
+        let split = text.firstIndex(of: 0xC3)! + 1  // inside the two bytes of "é"
+        guard case .none = framing.receive(frame(.text, Array(text[..<split]), fin: false)) else {
+            Issue.record("a first fragment is not a message")
+            return
+        }
+        guard case .message(let message) = framing.receive(frame(.continuation, Array(text[split...]))) else {
+            Issue.record("the final fragment completes the message")
+            return
+        }
+        #expect(Array(message.readableBytesView) == text)
+    }
+
+    @Test func protocolViolationsCloseWithTheirCodes() {
+        var framing = WebSocketFraming(maxMessageBytes: 8)
+        #expect(failureCode(framing.receive(frame(.text, Array("{}".utf8), masked: false))) == 1002)
+        #expect(failureCode(framing.receive(frame(.continuation, Array("{}".utf8)))) == 1002)
+        #expect(failureCode(framing.receive(frame(.binary, [1, 2]))) == 4400)
+        #expect(failureCode(framing.receive(frame(.text, [0xC3, 0x28]))) == 1007)
+        #expect(failureCode(framing.receive(frame(.ping, [], fin: false))) == 1002)
+        var large = WebSocketFraming(maxMessageBytes: 8)
+        _ = large.receive(frame(.text, Array("12345".utf8), fin: false))
+        #expect(failureCode(large.receive(frame(.continuation, Array("6789".utf8)))) == 1009)
+        var interleaved = WebSocketFraming(maxMessageBytes: 64)
+        _ = interleaved.receive(frame(.text, Array("{".utf8), fin: false))
+        #expect(failureCode(interleaved.receive(frame(.text, Array("{}".utf8)))) == 1002)
+    }
+
+    @Test func pingsAreAnsweredAndCloseIsEchoed() {
+        var framing = WebSocketFraming(maxMessageBytes: 64)
+        guard case .reply(let pong) = framing.receive(frame(.ping, [7, 8])) else {
+            Issue.record("a ping gets a pong")
+            return
+        }
+        #expect(pong.opcode == .pong && Array(pong.data.readableBytesView) == [7, 8] && pong.maskKey == nil)
+        var code = ByteBuffer()
+        code.write(webSocketErrorCode: .goingAway)
+        guard case .closed(let echo?) = framing.receive(frame(.connectionClose, Array(code.readableBytesView))) else {
+            Issue.record("a client's close is echoed")
+            return
+        }
+        var echoed = echo.data
+        #expect(echoed.readWebSocketErrorCode() == .goingAway)
+
+        var closing = WebSocketFraming(maxMessageBytes: 64)
+        closing.startClosing()
+        if case .message = closing.receive(frame(.text, Array("{}".utf8))) { Issue.record("no messages once closing") }
+        guard case .closed(echo: nil) = closing.receive(frame(.connectionClose, Array(code.readableBytesView))) else {
+            Issue.record("the answer to our close ends the handshake without an echo")
+            return
+        }
+    }
+
+    @Test func aFragmentedInitIsAcknowledged() async throws {
+        try await withServer { server, client in
+            let socket = try await GraphQLSocket.connect(server)
+            let payload = JSONValue.object(client.credentials.mapValues(JSONValue.string))
+            try await socket.sendFragmented(JSONValue.object(["type": "connection_init", "payload": payload]).jsonString, pieces: 5)
+            #expect(try await socket.next()["type"] == "connection_ack")
+            await socket.close()
+        }
+    }
+
+    @Test func shutdownClosesSocketsAsGoingAway() async throws {
+        let server = try await ServerProcess(schema: "Schema/example.graphql", extraArguments: [], signIn: true)
+        defer { server.removeData() }
+        let client = GraphQLClient(server)
+        let socket = try await GraphQLSocket.connect(server)
+        try await socket.initialize(client.credentials)
+        try await socket.subscribe("s", "subscription { onCreateNote { id } }")
+        #expect(await server.stop() == 0)
+        #expect(try await socket.closeCode(timeout: .seconds(10)) == 1001)
+    }
+}
