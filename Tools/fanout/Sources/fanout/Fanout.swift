@@ -120,6 +120,7 @@ struct Fanout {
     /// Connects and subscribes everyone, `connectConcurrency` at a time; every wait bounded.
     static func subscribeAll(_ o: Options, logs: [SubscriberLog], recorder: Recorder, group: any EventLoopGroup) async throws {
         let workers = min(o.connectConcurrency, logs.count)
+        let readyTimeout = TimeAmount.nanoseconds(Int64(o.readyTimeout * 1e9))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for w in 0..<workers {
                 tasks.addTask {
@@ -130,12 +131,12 @@ struct Fanout {
                         switch o.server {
                         case .tidewater:
                             try await WSSubscriber.start(
-                                url: "ws://\(o.host):\(o.port)/graphql", token: o.token, group: group, log: logs[i],
-                                recorder: recorder, timeout: .seconds(o.readyTimeout))
+                                host: o.host, port: o.port, token: o.token, group: group, log: logs[i],
+                                recorder: recorder, timeout: readyTimeout)
                         case .pocketbase:
                             _ = try await SSESubscriber.start(
                                 host: o.host, port: o.port, group: group, log: logs[i], recorder: recorder,
-                                setup: setup!, timeout: .seconds(Int64(o.readyTimeout)))
+                                setup: setup!, timeout: readyTimeout)
                         }
                     }
                     setup?.close()

@@ -1,69 +1,172 @@
-import HTTPTypes
-import HummingbirdWSClient
-import Logging
 import NIOCore
-import Synchronization
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
 
-/// One Tidewater subscriber: a graphql-transport-ws socket (HummingbirdWSClient) that sends
-/// `connection_init` with the bearer token, subscribes to `onCreateNote { id }`, and records
-/// every `next`.
+/// One Tidewater subscriber: a graphql-transport-ws socket that sends `connection_init` with
+/// the bearer token, subscribes to `onCreateNote { id }`, and records every `next`.
 ///
 /// graphql-transport-ws does not acknowledge a subscribe, but the server handles a
 /// connection's messages in order: once it answers a `ping` sent after the subscribe, the
-/// subscription is live. That `pong` is what `ready` waits for.
+/// subscription is live. That `pong` is what `start` waits for.
+///
+/// Messages are timestamped in a channel handler, on the socket's event loop, as soon as the
+/// frame that completes them is decoded: the same path as the PocketBase side's events.
 enum WSSubscriber {
+    /// Connects, upgrades and subscribes; returns once the subscription is live, or throws
+    /// (at the latest `timeout` after the socket is created).
     static func start(
-        url: String, token: String, group: any EventLoopGroup, log: SubscriberLog, recorder: Recorder,
-        timeout: Duration
+        host: String, port: Int, token: String, group: any EventLoopGroup, log: SubscriberLog,
+        recorder: Recorder, timeout: TimeAmount
     ) async throws {
-        let ready = Ready()
-        let logger = Logger(label: "fanout.ws", factory: { _ in SwiftLogNoOpLogHandler() })
-        var headers = HTTPFields()
-        headers[.secWebSocketProtocol] = "graphql-transport-ws"
-        let client = WebSocketClient(
-            url: url, configuration: .init(maxFrameSize: 1 << 16, additionalHeaders: headers),
-            eventLoopGroup: group, logger: logger
-        ) { inbound, outbound, _ in
-            try await outbound.write(.text(#"{"type":"connection_init","payload":{"Authorization":"Bearer \#(token)"}}"#))
-            for try await frame in inbound {
-                // Stamp first: everything below is the client's own time.
-                let now = ContinuousClock.now
-                guard frame.opcode == .text || frame.opcode == .continuation else { continue }
-                let handled = frame.data.withUnsafeReadableBytes { bytes -> Bool in
-                    guard contains(bytes, #""type":"next""#) else { return false }
-                    log.record(bytes, at: now, recorder: recorder)
-                    return true
-                }
-                if handled { continue }
-                let text = String(buffer: frame.data)
-                if text.contains(#""type":"connection_ack""#) {
-                    try await outbound.write(.text(#"{"id":"1","type":"subscribe","payload":{"query":"subscription { onCreateNote { id } }"}}"#))
-                    try await outbound.write(.text(#"{"type":"ping"}"#))
-                } else if text.contains(#""type":"pong""#) {
-                    ready.set(.success(()))
-                } else if text.contains(#""type":"ping""#) {
-                    try await outbound.write(.text(#"{"type":"pong"}"#))
-                } else {
-                    log.fail("unexpected message: \(text.prefix(300))")
-                    ready.set(.failure(ClientError("unexpected message: \(text.prefix(300))")))
+        let ready: EventLoopFuture<Void> = try await ClientBootstrap(group: group)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(timeout)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let ready = channel.eventLoop.makePromise(of: Void.self)
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Void>(maxFrameSize: 1 << 16) { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                GraphQLWSHandler(log: log, recorder: recorder, ready: ready))
+                        }
+                    }
+                    var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/graphql")
+                    head.headers.add(name: "Host", value: "\(host):\(port)")
+                    head.headers.add(name: "Sec-WebSocket-Protocol", value: "graphql-transport-ws")
+                    var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
+                        upgradeConfiguration: .init(upgradeRequestHead: head, upgraders: [upgrader]) { channel in
+                            channel.eventLoop.makeFailedFuture(ClientError("GET /graphql was not upgraded to a WebSocket"))
+                        })
+                    // Bytes read with the 101 response are WebSocket frames: hand them on, not drop them.
+                    configuration.leftOverBytesStrategy = .forwardBytes
+                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: configuration)
+                    upgraded.whenComplete { result in
+                        switch result {
+                        case .success:
+                            // Only now: the upgrade handler fails writes until the upgrade is done.
+                            channel.writeAndFlush(
+                                textFrame(#"{"type":"connection_init","payload":{"Authorization":"Bearer \#(token)"}}"#),
+                                promise: nil)
+                        case .failure(let error):
+                            log.fail("\(error)")
+                            ready.fail(error)
+                        }
+                    }
+                    let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+                        ready.fail(ClientError("not subscribed within \(timeout)"))
+                    }
+                    ready.futureResult.whenComplete { _ in deadline.cancel() }
+                    return ready.futureResult
                 }
             }
-        }
-        Task {
-            do {
-                let close = try await client.run()
-                let reason = "socket closed by the server (\(close.map { "\($0.closeCode) \($0.reason ?? "")" } ?? "no close frame"))"
-                log.fail(reason)
-                ready.set(.failure(ClientError(reason)))
-            } catch {
-                log.fail("\(error)")
-                ready.set(.failure(error))
-            }
-        }
-        try await ready.wait(timeout: timeout)
+        try await ready.get()
     }
 
-    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+    /// A text frame, masked: RFC 6455 requires a client to mask every frame it sends.
+    static func textFrame(_ text: String) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
+    }
+}
+
+/// The graphql-transport-ws conversation of one subscriber, after the upgrade. Touched only on
+/// its channel's event loop.
+private final class GraphQLWSHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let log: SubscriberLog
+    private let recorder: Recorder
+    private let ready: EventLoopPromise<Void>
+    /// The frames so far of a fragmented text message, nil between messages.
+    private var fragments: ByteBuffer?
+
+    init(log: SubscriberLog, recorder: Recorder, ready: EventLoopPromise<Void>) {
+        self.log = log
+        self.recorder = recorder
+        self.ready = ready
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Stamp first: everything below is the client's own time.
+        let now = ContinuousClock.now
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text where fragments == nil:
+            if frame.fin {
+                message(frame.unmaskedData, at: now, context: context)
+            } else {
+                fragments = frame.unmaskedData
+            }
+        case .continuation where fragments != nil:
+            var part = frame.unmaskedData
+            fragments!.writeBuffer(&part)
+            if frame.fin, let whole = fragments.take() {
+                message(whole, at: now, context: context)
+            }
+        case .ping:
+            // A control frame may come between a message's fragments; it leaves them alone.
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            break  // unsolicited (this client sends no ping frames): RFC 6455 says ignore it
+        case .connectionClose:
+            var body = frame.unmaskedData
+            let code = body.readWebSocketErrorCode()
+            fail("socket closed by the server (\(code.map { "\($0)" } ?? "no code") \(String(buffer: body)))")
+            var echo = ByteBuffer()
+            if let code { echo.write(webSocketErrorCode: code) }
+            let reply = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo)
+            context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        default:
+            fail("unexpected \(frame.opcode) frame (fin \(frame.fin), a text message in progress: \(fragments != nil))")
+        }
+    }
+
+    /// One whole text message that arrived at `time`.
+    private func message(_ buffer: ByteBuffer, at time: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        let isNext = buffer.withUnsafeReadableBytes { bytes -> Bool in
+            guard contains(bytes, #""type":"next""#) else { return false }
+            log.record(bytes, at: time, recorder: recorder)
+            return true
+        }
+        if isNext { return }
+        let text = String(buffer: buffer)
+        if text.contains(#""type":"connection_ack""#) {
+            context.write(
+                wrapOutboundOut(WSSubscriber.textFrame(
+                    #"{"id":"1","type":"subscribe","payload":{"query":"subscription { onCreateNote { id } }"}}"#)),
+                promise: nil)
+            context.writeAndFlush(wrapOutboundOut(WSSubscriber.textFrame(#"{"type":"ping"}"#)), promise: nil)
+        } else if text.contains(#""type":"pong""#) {
+            ready.succeed(())
+        } else if text.contains(#""type":"ping""#) {
+            context.writeAndFlush(wrapOutboundOut(WSSubscriber.textFrame(#"{"type":"pong"}"#)), promise: nil)
+        } else {
+            fail("unexpected message: \(text.prefix(300))")
+        }
+    }
+
+    /// Recorded for the run's report; also ends the wait in `start` if it is still waiting.
+    private func fail(_ message: String) {
+        log.fail(message)
+        ready.fail(ClientError(message))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail("\(error)")
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail("the socket closed")
+        context.fireChannelInactive()
+    }
+
+    private func contains(_ bytes: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
         let n = needle.utf8CodeUnitCount
         guard bytes.count >= n else { return false }
         return needle.withUTF8Buffer { needle in
@@ -74,23 +177,5 @@ enum WSSubscriber {
             }
             return false
         }
-    }
-}
-
-/// A one-shot outcome, polled with a deadline.
-final class Ready: Sendable {
-    private let outcome = Mutex<Result<Void, any Error>?>(nil)
-
-    func set(_ result: Result<Void, any Error>) {
-        outcome.withLock { if $0 == nil { $0 = result } }
-    }
-
-    func wait(timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let result = outcome.withLock({ $0 }) { return try result.get() }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw ClientError("not subscribed within \(timeout)")
     }
 }
