@@ -110,7 +110,7 @@ public struct TidewaterServer: Sendable {
             trustProxy: configuration.trustProxy, metrics: metrics
         ).register(on: router)
 
-        let hub = FeedHub(store: store, logger: logger)
+        let hub = FeedHub(store: store, maxFrameBytes: configuration.realtime.maxMessageBytes, logger: logger)
         let realtime = RealtimeEnvironment(
             engine: engine, store: store, hub: hub, authenticate: authenticate, configuration: configuration.realtime,
             connections: CallerConnections(limit: configuration.realtime.maxConnectionsPerCaller),

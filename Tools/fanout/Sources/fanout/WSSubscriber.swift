@@ -4,7 +4,8 @@ import NIOPosix
 import NIOWebSocket
 
 /// One Tidewater subscriber: a graphql-transport-ws socket that sends `connection_init` with
-/// the bearer token, subscribes to `onCreateNote { id }`, and records every `next`.
+/// the bearer token, subscribes to `onCreateNote { id }` (`query`, which has no characters JSON
+/// would escape), and records every `next`.
 ///
 /// graphql-transport-ws does not acknowledge a subscribe, but the server handles a
 /// connection's messages in order: once it answers a `ping` sent after the subscribe, the
@@ -16,7 +17,7 @@ enum WSSubscriber {
     /// Connects, upgrades and subscribes; returns once the subscription is live, or throws
     /// (at the latest `timeout` after the socket is created).
     static func start(
-        host: String, port: Int, token: String, group: any EventLoopGroup, log: SubscriberLog,
+        host: String, port: Int, token: String, query: String, group: any EventLoopGroup, log: SubscriberLog,
         recorder: Recorder, timeout: TimeAmount
     ) async throws {
         let ready: EventLoopFuture<Void> = try await ClientBootstrap(group: group)
@@ -28,7 +29,7 @@ enum WSSubscriber {
                     let upgrader = NIOTypedWebSocketClientUpgrader<Void>(maxFrameSize: 1 << 16) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
-                                GraphQLWSHandler(log: log, recorder: recorder, ready: ready))
+                                GraphQLWSHandler(query: query, log: log, recorder: recorder, ready: ready))
                         }
                     }
                     var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/graphql")
@@ -76,13 +77,16 @@ private final class GraphQLWSHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
+    /// The `subscribe` message, sent after `connection_ack`.
+    private let subscribe: String
     private let log: SubscriberLog
     private let recorder: Recorder
     private let ready: EventLoopPromise<Void>
     /// The frames so far of a fragmented text message, nil between messages.
     private var fragments: ByteBuffer?
 
-    init(log: SubscriberLog, recorder: Recorder, ready: EventLoopPromise<Void>) {
+    init(query: String, log: SubscriberLog, recorder: Recorder, ready: EventLoopPromise<Void>) {
+        self.subscribe = #"{"id":"1","type":"subscribe","payload":{"query":"\#(query)"}}"#
         self.log = log
         self.recorder = recorder
         self.ready = ready
@@ -137,8 +141,7 @@ private final class GraphQLWSHandler: ChannelInboundHandler {
         let text = String(buffer: buffer)
         if text.contains(#""type":"connection_ack""#) {
             context.write(
-                wrapOutboundOut(WSSubscriber.textFrame(
-                    #"{"id":"1","type":"subscribe","payload":{"query":"subscription { onCreateNote { id } }"}}"#)),
+                wrapOutboundOut(WSSubscriber.textFrame(subscribe)),
                 promise: nil)
             context.writeAndFlush(wrapOutboundOut(WSSubscriber.textFrame(#"{"type":"ping"}"#)), promise: nil)
         } else if text.contains(#""type":"pong""#) {
