@@ -41,10 +41,14 @@ public struct EventSubscription: Sendable {
     /// this subscription does not hear it (other model or operation, not readable, filtered out).
     /// An `onDeleteX` payload is the record's last image with `_deleted: true` and the new `_version`.
     public func payload(for entry: FeedEntry) -> [UInt8]? {
+        payload(for: entry, record: { record(for: entry) })
+    }
+
+    /// The same, with the entry's record (``record(for:)``) made by the caller, who may share it
+    /// between every subscription that renders the entry; `record` is called only when needed.
+    public func payload(for entry: FeedEntry, record: () -> Record?) -> [UInt8]? {
         guard entry.model == model, entry.operation == operation, let image = entry.newImage, read.covers(image),
-            filter.map({ FilterEvaluator.matches($0, image) }) ?? true,
-            let record = Record(
-                image: image, createdAtField: modelType.createdAtField, updatedAtField: modelType.updatedAtField)
+            filter.map({ FilterEvaluator.matches($0, image) }) ?? true, let record = record()
         else { return nil }
         var writer = ResponseWriter(types: types, models: models, variables: variables)
         writer.out.raw("{")
@@ -56,12 +60,21 @@ public struct EventSubscription: Sendable {
 
         return writer.responseBody(extensions: ["seq": .int(entry.seq)])
     }
+
+    /// The record `entry` carries, as every subscription to its model renders it.
+    public func record(for entry: FeedEntry) -> Record? {
+        entry.newImage.flatMap {
+            Record(image: $0, createdAtField: modelType.createdAtField, updatedAtField: modelType.updatedAtField)
+        }
+    }
 }
 
 extension EventSubscription {
     /// What a payload depends on: the request (document, operation, variables) and the caller
     /// (whose rights decide visibility and field redaction). The schema is the server's one.
-    public struct RenderKey: Hashable, Sendable {
+    /// A class: the key is copied for every subscriber of every event, and a reference is one
+    /// retain; equal keys of different subscriptions still compare equal by value.
+    public final class RenderKey: Hashable, Sendable {
         let query: String
         let operationName: String?
         let variables: [String: JSONValue]
@@ -84,6 +97,12 @@ extension EventSubscription {
 
         public func hash(into hasher: inout Hasher) {
             hasher.combine(hash)
+        }
+
+        public static func == (lhs: RenderKey, rhs: RenderKey) -> Bool {
+            lhs === rhs
+                || (lhs.hash == rhs.hash && lhs.query == rhs.query && lhs.operationName == rhs.operationName
+                    && lhs.variables == rhs.variables && lhs.principal == rhs.principal)
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import TideGraphQL
+import TideModel
 import TideStore
 
 /// The `next` messages of one batch of feed entries on one event loop, rendered once and shared
@@ -19,6 +20,8 @@ struct EventMessages {
     let maxFrameBytes: Int
     /// nil: the subscription does not hear the entry.
     private var messages: [Key: OutgoingMessage?] = [:]
+    /// Each entry's record, made once for all the subscriptions that render it.
+    private var records: [Int64: Record?] = [:]
 
     init(maxFrameBytes: Int) {
         self.maxFrameBytes = maxFrameBytes
@@ -29,7 +32,13 @@ struct EventMessages {
         guard subscription.model == entry.model, subscription.operation == entry.operation else { return nil }
         let key = Key(render: subscription.renderKey, id: id, seq: entry.seq)
         if let rendered = messages[key] { return rendered }
-        let message = subscription.payload(for: entry).map { payload in
+        let rendered = subscription.payload(for: entry) {
+            if let record = records[entry.seq] { return record }
+            let record = subscription.record(for: entry)
+            records[entry.seq] = record
+            return record
+        }
+        let message = rendered.map { payload in
             OutgoingMessage(ServerMessage.next(id: id, payload: payload), maxFrameBytes: maxFrameBytes)
         }
         messages[key] = message

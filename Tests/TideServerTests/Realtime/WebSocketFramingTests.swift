@@ -87,6 +87,50 @@ import TideModel
         }
     }
 
+    @Test func eventsLargerThanAFrameAreFragmentedAndLargeClientMessagesRefused() async throws {
+        let folder = ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("small-frames.json")
+        try #"{"realtimeMaxMessageBytes": 1024}"#.write(to: config, atomically: true, encoding: .utf8)
+        try await withServer(extraArguments: ["--config", config.path]) { server, client in
+            let socket = try await GraphQLSocket.connect(server)
+            try await socket.initialize(client.credentials)
+            try await socket.subscribe("s", "subscription { onCreateNote { title } }")
+            let others = try await GraphQLSocket.connect(server)
+            try await others.initialize(client.credentials)
+            try await others.subscribe("s", "subscription { onCreateNote { title } }")
+            let title = String(repeating: "é", count: 1500)  // 3,000 bytes: three frames
+            _ = try await client.data(
+                "mutation C($t: String!) { createNote(input: {title: $t}) { id } }", variables: ["t": .string(title)])
+            for subscriber in [socket, others] {
+                let event = try await subscriber.nextEvent("s")
+                #expect(event["data"]?["onCreateNote"]?["title"]?.stringValue == title)
+            }
+            try await socket.sendText(#"{"type":"ping","payload":""# + String(repeating: "x", count: 2000) + #""}"#)
+            #expect(try await socket.closeCode() == 1009)
+            await others.close()
+        }
+    }
+
+    @Test func aPeerThatAnswersNoPingsIsDropped() async throws {
+        try await withServer(extraArguments: ["--ws-ping-interval", "0.3"]) { server, client in
+            // Sends its init but reads nothing, so it answers no ping: gone after two periods.
+            let silent = try await GraphQLSocket.connect(server, reading: false)
+            try await silent.send(["type": "connection_init", "payload": .object(client.credentials.mapValues(JSONValue.string))])
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await server.metric("tidewater_realtime_connections") < 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await server.metric("tidewater_realtime_connections") == 1)
+            while try await server.metric("tidewater_realtime_connections") > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await server.metric("tidewater_realtime_connections") == 0)
+            silent.startReading()
+            #expect(try await silent.closeCode() == 1001)
+        }
+    }
+
     @Test func shutdownClosesSocketsAsGoingAway() async throws {
         let server = try await ServerProcess(schema: "Schema/example.graphql", extraArguments: [], signIn: true)
         defer { server.removeData() }
