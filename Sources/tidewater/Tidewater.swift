@@ -42,7 +42,7 @@ struct Serve: AsyncParsableCommand {
     var wsInitTimeout: Double?
     @Option(help: "WebSocket: seconds between the server's protocol pings; 0 turns them off. Default: 30")
     var wsPingInterval: Double?
-    @Option(help: "WebSocket: feed entries a connection may fall behind before it is closed (4413). Default: 1024")
+    @Option(help: "WebSocket: feed entries a connection may be handed while its socket takes no more data, before it is closed (4413). Default: 1024")
     var wsQueueCapacity: Int?
     @Option(help: "WebSocket: connections per user, API key or anonymous address. Default: 16")
     var wsMaxConnections: Int?

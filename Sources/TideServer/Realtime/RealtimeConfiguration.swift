@@ -11,8 +11,9 @@ public struct RealtimeConfiguration: Sendable, Hashable {
     /// Operations one connection may have running: subscriptions, and queries or mutations not yet
     /// answered. One more is answered with an `error` message (`LIMIT_EXCEEDED`).
     public var maxOperationsPerConnection: Int = 100
-    /// Change-feed entries waiting for one connection. A connection that falls further behind is
-    /// closed with 4413 (it can resume from its last `seq`), so it never holds up the others.
+    /// Change-feed entries one connection may be handed while its socket takes no more data
+    /// (NIO's write buffer above its high-water mark). Past that it is closed with 4413 (it can
+    /// resume from its last `seq`), so it never holds up the others or grows without bound.
     public var queueCapacity: Int = 1024
     /// Largest message a client may send.
     public var maxMessageBytes: Int = 1 << 20
