@@ -5,7 +5,7 @@
 /// | ---- | ---- |
 /// | 4400 | a message that is not valid graphql-transport-ws |
 /// | 4401 | `subscribe` before `connection_ack` |
-/// | 4403 | invalid credentials in `connection_init`, or the access token expired |
+/// | 4403 | invalid credentials in `connection_init`, the access token expired, or the API key was revoked |
 /// | 4408 | no `connection_init` within the init timeout |
 /// | 4409 | `subscribe` with the id of an operation still running |
 /// | 4413 | the connection fell more than `queueCapacity` feed entries behind (resume from the last `seq`) |
@@ -25,6 +25,7 @@ struct CloseReason: Sendable, Equatable {
     static let unauthorized = Self(code: 4401, reason: "Unauthorized")
     static let forbidden = Self(code: 4403, reason: "Forbidden")
     static let tokenExpired = Self(code: 4403, reason: "Forbidden: the access token expired")
+    static let apiKeyRevoked = Self(code: 4403, reason: "Forbidden: the API key was revoked or expired")
     static let initTimeout = Self(code: 4408, reason: "Connection initialisation timeout")
     static func duplicate(_ id: String) -> Self { Self(code: 4409, reason: "Subscriber for \(id) already exists") }
     static let overflow = Self(

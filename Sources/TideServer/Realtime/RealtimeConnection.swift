@@ -31,11 +31,15 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         let expiresAt: Int64?
         /// The key of the per-caller connection limit and of the rate limit.
         let key: String
+        /// An API key can be revoked (or run out) while the socket is open: it is checked again
+        /// at every keepalive. A bearer token cannot change before its `exp`, which has a timer.
+        let apiKey: RequestCredentials?
 
-        init(principal: Principal, expiresAt: Int64?, key: String) {
+        init(principal: Principal, expiresAt: Int64?, key: String, apiKey: RequestCredentials?) {
             self.principal = principal
             self.expiresAt = expiresAt
             self.key = key
+            self.apiKey = apiKey
         }
     }
 
@@ -202,15 +206,19 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         for (key, value) in payload {
             if case .string(let text) = value, let name = HTTPField.Name(key) { headers[name] = text }
         }
+        let credentials: RequestCredentials
         let authenticated: AuthenticatedCaller
         do {
-            authenticated = try environment.authenticate(try RequestCredentials(headers))
+            credentials = try RequestCredentials(headers)
+            authenticated = try environment.authenticate(credentials)
         } catch {
             return close(.forbidden)
         }
         let key = authenticated.principal == .anonymous ? "ip:" + clientAddress : authenticated.principal.actor
         guard environment.connections.acquire(key) else { return close(.tooManyConnections) }
-        let caller = Caller(principal: authenticated.principal, expiresAt: authenticated.expiresAt, key: key)
+        var apiKey: RequestCredentials?
+        if case .apiKey = credentials { apiKey = credentials }
+        let caller = Caller(principal: authenticated.principal, expiresAt: authenticated.expiresAt, key: key, apiKey: apiKey)
         phase = .ready(caller)
         position = environment.hub.register(self, on: context.eventLoop)
         registered = true
@@ -342,13 +350,18 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         let period = environment.configuration.pingInterval.map(TimeAmount.init) ?? Self.defaultKeepalive
         timers.append(
             context.eventLoop.assumeIsolated().scheduleTask(in: period) { [self] in
-                guard case .ready = phase else {
+                guard case .ready(let caller) = phase else {
                     if case .awaitingInit = phase { scheduleKeepalive() }
                     return
                 }
                 if NIODeadline.now() - lastHeard > period + period + .seconds(1) {
                     close(CloseReason(code: 1001, reason: "Ping timeout"))
                     return
+                }
+                if let apiKey = caller.apiKey, (try? environment.authenticate(apiKey)) == nil {
+                    return expire(
+                        "The API key was revoked or expired: connect again with a valid key and resume from the last seq.",
+                        close: .apiKeyRevoked)
                 }
                 if environment.configuration.pingInterval != nil { send(ServerMessage.ping) }
                 write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
@@ -373,16 +386,17 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         return Int64(environment.now().timeIntervalSince1970.rounded(.down)) >= expiresAt
     }
 
-    /// The token ran out: every subscription ends with an `error`, then the socket closes (4403).
-    /// The client connects again with a fresh token and resumes from its last seq.
-    private func expire() {
-        let errors = ErrorJSON.list(
-            message: "The access token expired: connect again with a fresh token and resume from the last seq.",
-            code: "UNAUTHENTICATED")
+    /// The credentials ran out: every subscription ends with an `error`, then the socket closes
+    /// (4403). The client connects again with fresh ones and resumes from its last seq.
+    private func expire(
+        _ message: String = "The access token expired: connect again with a fresh token and resume from the last seq.",
+        close reason: CloseReason = .tokenExpired
+    ) {
+        let errors = ErrorJSON.list(message: message, code: "UNAUTHENTICATED")
         for id in streams.keys.sorted() {
             send(ServerMessage.error(id: id, errors: errors))
         }
-        close(.tokenExpired)
+        close(reason)
     }
 
     // MARK: - Socket

@@ -159,4 +159,26 @@ import TideStore
             #expect(try await socket.closeCode() == 4403)
         }
     }
+
+    @Test func aRevokedAPIKeyEndsItsSubscriptions() async throws {
+        // Keys are checked again at every keepalive: every half second here.
+        try await withAuthServer(extraArguments: ["--ws-ping-interval", "0.5"]) { env in
+            let identity = try IdentityService(
+                store: IdentityStore(directory: env.server.dataDirectory.path), logger: Logger(label: "test"))
+            defer { identity.close() }
+            let created = try identity.createAPIKey(name: "revoked while open")
+            let socket = try await GraphQLSocket.connect(env.server)
+            try await socket.initialize(["x-api-key": created.key])
+            try await socket.subscribe("s", "subscription { onCreatePublicDoc { title } }")
+            _ = try await env.client(.apiKey).data(#"mutation { createPublicDoc(input: {title: "before"}) { id } }"#)
+            #expect(try await socket.nextEvent("s")["data"]?["onCreatePublicDoc"]?["title"] == "before")
+
+            try identity.revokeAPIKey(id: created.summary.id)
+            let ended = try await socket.next(timeout: .seconds(20))
+            #expect(ended["type"] == "error")
+            #expect(ended["id"] == "s")
+            #expect(ended.firstError?["extensions"]?["code"] == "UNAUTHENTICATED")
+            #expect(try await socket.closeCode() == 4403)
+        }
+    }
 }

@@ -106,8 +106,8 @@ struct AuthEnvironment: Sendable {
 }
 
 /// Runs `body` against a fresh server on the matrix schema.
-func withAuthServer(_ body: (AuthEnvironment) async throws -> Void) async throws {
-    try await withServer(schema: AuthEnvironment.schema, signIn: false) { server, _ in
+func withAuthServer(extraArguments: [String] = [], _ body: (AuthEnvironment) async throws -> Void) async throws {
+    try await withServer(schema: AuthEnvironment.schema, extraArguments: extraArguments, signIn: false) { server, _ in
         try await body(try await AuthEnvironment(server: server))
     }
 }
