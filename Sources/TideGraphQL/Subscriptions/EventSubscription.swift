@@ -41,15 +41,22 @@ public struct EventSubscription: Sendable {
     /// this subscription does not hear it (other model or operation, not readable, filtered out).
     /// An `onDeleteX` payload is the record's last image with `_deleted: true` and the new `_version`.
     public func payload(for entry: FeedEntry) -> [UInt8]? {
-        payload(for: entry, record: { record(for: entry) })
+        guard hears(entry), let record = record(for: entry) else { return nil }
+        return render(entry, record: record)
     }
 
-    /// The same, with the entry's record (``record(for:)``) made by the caller, who may share it
-    /// between every subscription that renders the entry; `record` is called only when needed.
-    public func payload(for entry: FeedEntry, record: () -> Record?) -> [UInt8]? {
-        guard entry.model == model, entry.operation == operation, let image = entry.newImage, read.covers(image),
-            filter.map({ FilterEvaluator.matches($0, image) }) ?? true, let record = record()
-        else { return nil }
+    /// Whether this subscriber hears `entry`: the model and operation, the read rules against
+    /// the entry's image, and the filter. Decided per subscriber, before any rendering.
+    public func hears(_ entry: FeedEntry) -> Bool {
+        guard entry.model == model, entry.operation == operation, let image = entry.newImage, read.covers(image) else {
+            return false
+        }
+        return filter.map { FilterEvaluator.matches($0, image) } ?? true
+    }
+
+    /// The payload of an entry this subscription hears, from the entry's record
+    /// (``record(for:)``); the same for every subscription with an equal ``renderKey``.
+    public func render(_ entry: FeedEntry, record: Record) -> [UInt8] {
         var writer = ResponseWriter(types: types, models: models, variables: variables)
         writer.out.raw("{")
         writer.out.key(field.responseKey)
@@ -57,7 +64,6 @@ public struct EventSubscription: Sendable {
             fieldType, .record(redaction.apply(record)), field: field, parentType: OperationKind.subscription.rootType,
             path: [.key(field.responseKey)])
         writer.out.raw("}")
-
         return writer.responseBody(extensions: ["seq": .int(entry.seq)])
     }
 
@@ -70,19 +76,21 @@ public struct EventSubscription: Sendable {
 }
 
 extension EventSubscription {
-    /// What a payload depends on: the request (document, operation, variables) and the caller
-    /// (whose rights decide visibility and field redaction). The schema is the server's one.
+    /// What a payload depends on: the request (document, operation, variables) and, when field
+    /// rules hide fields from the caller, the caller. Whether a subscriber hears an entry at all
+    /// (read rules, filter) is decided per subscriber before the payload is looked up.
     /// A class: the key is copied for every subscriber of every event, and a reference is one
     /// retain; equal keys of different subscriptions still compare equal by value.
     public final class RenderKey: Hashable, Sendable {
         let query: String
         let operationName: String?
         let variables: [String: JSONValue]
-        let principal: Principal
+        /// nil when no field rule restricts what the caller reads.
+        let principal: Principal?
         /// Computed once: the key is looked up for every subscriber of every event.
         private let hash: Int
 
-        init(query: String, operationName: String?, variables: [String: JSONValue], principal: Principal) {
+        init(query: String, operationName: String?, variables: [String: JSONValue], principal: Principal?) {
             self.query = query
             self.operationName = operationName
             self.variables = variables

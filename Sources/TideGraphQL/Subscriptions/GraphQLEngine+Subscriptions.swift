@@ -55,16 +55,19 @@ extension GraphQLEngine {
             for (name, value) in arguments where name != "filter" && !value.isNull {
                 parts.append(ownerFilter(name, value, policy: policy, principal: context.principal))
             }
+            let redaction = access.redaction()
             return .stream(
                 EventSubscription(
                     model: generated.model, operation: feedOperation,
                     renderKey: EventSubscription.RenderKey(
                         query: request.query, operationName: request.operationName, variables: request.variables,
-                        principal: context.principal),
+                        // Without field rules for the caller the payload does not depend on who
+                        // asks: every caller that hears an entry shares its rendering.
+                        principal: redaction.restricted.isEmpty ? nil : context.principal),
                     modelType: policy.model, field: field,
                     fieldType: definition.type, variables: variables,
                     filter: parts.isEmpty ? nil : parts.count == 1 ? parts[0] : .and(parts),
-                    read: policy.decision(.read, for: context.principal), redaction: access.redaction(), types: types,
+                    read: policy.decision(.read, for: context.principal), redaction: redaction, types: types,
                     models: models))
         } catch {
             var located = error

@@ -5,7 +5,8 @@ import TideStore
 
 /// The `next` messages of one batch of feed entries on one event loop, rendered once and shared
 /// by every subscription with the same render key and operation id (clients tend to number
-/// their operations from "1"), so a thousand subscribers of one query cost one rendering.
+/// their operations from "1"), so a thousand subscribers of one query cost one rendering — also
+/// when they are a thousand different users, unless field rules hide fields from them.
 ///
 /// A message is kept as a complete WebSocket frame: the same `ByteBuffer` is written to every
 /// socket (NIO shares its storage, nothing is copied or framed again per subscriber).
@@ -18,7 +19,7 @@ struct EventMessages {
 
     /// Messages up to this size become a single frame; larger ones are fragmented per socket.
     let maxFrameBytes: Int
-    /// nil: the subscription does not hear the entry.
+    /// nil: the entry has no record to render.
     private var messages: [Key: OutgoingMessage?] = [:]
     /// Each entry's record, made once for all the subscriptions that render it.
     private var records: [Int64: Record?] = [:]
@@ -28,18 +29,20 @@ struct EventMessages {
     }
 
     mutating func next(_ subscription: EventSubscription, id: String, entry: FeedEntry) -> OutgoingMessage? {
-        // Most subscriptions do not hear most entries (another model or operation): no lookup for those.
-        guard subscription.model == entry.model, subscription.operation == entry.operation else { return nil }
+        // Whether it is heard is the subscriber's own matter (its rights, its filter); what it
+        // hears is shared by every subscription with the same render key.
+        guard subscription.hears(entry) else { return nil }
         let key = Key(render: subscription.renderKey, id: id, seq: entry.seq)
         if let rendered = messages[key] { return rendered }
-        let rendered = subscription.payload(for: entry) {
-            if let record = records[entry.seq] { return record }
-            let record = subscription.record(for: entry)
+        let record: Record?
+        if let made = records[entry.seq] {
+            record = made
+        } else {
+            record = subscription.record(for: entry)
             records[entry.seq] = record
-            return record
         }
-        let message = rendered.map { payload in
-            OutgoingMessage(ServerMessage.next(id: id, payload: payload), maxFrameBytes: maxFrameBytes)
+        let message = record.map { record in
+            OutgoingMessage(ServerMessage.next(id: id, payload: subscription.render(entry, record: record)), maxFrameBytes: maxFrameBytes)
         }
         messages[key] = message
         return message

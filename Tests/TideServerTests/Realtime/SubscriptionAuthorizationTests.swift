@@ -40,6 +40,25 @@ import TideStore
         }
     }
 
+    @Test func oneDocumentForManyUsersSharesOnlyWhatEachMayRead() async throws {
+        // Without field rules the server renders an event once for every subscriber of the same
+        // document, whoever they are; whether each one hears it is still decided per subscriber.
+        try await withAuthServer { env in
+            let query = "subscription { onCreateOwnerDoc { title } }"
+            let alice = try await Self.socket(env, .owner, subscribe: query)
+            let bob = try await Self.socket(env, .other, subscribe: query)
+            let alice2 = try await Self.socket(env, .owner, subscribe: query)
+            for (caller, title) in [(Caller.owner, "a1"), (.other, "b1"), (.owner, "a2"), (.other, "b2")] {
+                _ = try await env.client(caller).data(
+                    "mutation C($t: String!) { createOwnerDoc(input: {title: $t}) { id } }", variables: ["t": .string(title)])
+            }
+            #expect(Self.titles(try await alice.drain(), "onCreateOwnerDoc") == ["a1", "a2"])
+            #expect(Self.titles(try await alice2.drain(), "onCreateOwnerDoc") == ["a1", "a2"])
+            #expect(Self.titles(try await bob.drain(), "onCreateOwnerDoc") == ["b1", "b2"])
+            for socket in [alice, bob, alice2] { await socket.close() }
+        }
+    }
+
     @Test func theOwnerArgumentFiltersLikeAmplify() async throws {
         try await withAuthServer { env in
             // alice names herself by username (stored owners are user ids); carol, an admin, watches bob's.
