@@ -1,32 +1,31 @@
 import Foundation
-import HTTPTypes
-import HummingbirdWSClient
-import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import NIOWebSocket
 import Synchronization
 import TideModel
 
-/// A graphql-transport-ws client over a real WebSocket (HummingbirdWSClient), for tests. Every
-/// wait is bounded.
+/// A graphql-transport-ws client over a real WebSocket (SwiftNIO's client upgrade and frame
+/// codec, on its own event loop), for tests. Every wait is bounded.
 ///
 /// With `reading: false` the client does not read the socket until `startReading()`, like a
-/// device that stopped draining its connection.
+/// device that stopped draining its connection: the kernel's buffers fill up on both ends.
 final class GraphQLSocket: Sendable {
-    private struct State {
+    struct State {
         var received: [JSONValue] = []
-        var outbound: WebSocketOutboundWriter?
-        var reading: Bool
-        /// Set when the client's run ended: the server's close code, or nil without one.
-        var ended: Bool = false
+        /// Set when the TCP connection is gone.
+        var ended = false
+        /// The server's close code, once its close frame arrived.
         var closeCode: Int?
-        var failure: String?
     }
 
-    private let state: Mutex<State>
+    fileprivate let state: SharedState
+    private let channel: any Channel
 
-    private init(reading: Bool) {
-        state = Mutex(State(reading: reading))
+    private init(channel: any Channel, state: SharedState) {
+        self.channel = channel
+        self.state = state
     }
 
     /// Opens a socket to the server's `/graphql` (offering the subprotocol unless told not to).
@@ -34,53 +33,51 @@ final class GraphQLSocket: Sendable {
         _ server: ServerProcess, subprotocol: String? = "graphql-transport-ws", reading: Bool = true,
         timeout: Duration = .seconds(10)
     ) async throws -> GraphQLSocket {
-        let socket = GraphQLSocket(reading: reading)
-        var headers = HTTPFields()
-        if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
-        let url = "ws://\(server.baseURL.host!):\(server.baseURL.port!)/graphql"
-        let client = WebSocketClient(
-            url: url, configuration: .init(maxFrameSize: 1 << 24, additionalHeaders: headers),
-            logger: Logger(label: "test.ws")
-        ) { inbound, outbound, _ in
-            socket.state.withLock { $0.outbound = outbound }
-            while !socket.state.withLock({ $0.reading }) { try await Task.sleep(for: .milliseconds(20)) }
-            for try await message in inbound.messages(maxSize: 1 << 26) {
-                guard case .text(let text) = message, let json = try? JSONParser.parse(text) else { continue }
-                socket.state.withLock { $0.received.append(json) }
-            }
-        }
-        Task {
-            do {
-                let frame = try await client.run()
-                socket.state.withLock {
-                    $0.ended = true
-                    $0.closeCode = frame.map { Self.number($0.closeCode) }
-                }
-            } catch {
-                socket.state.withLock {
-                    $0.ended = true
-                    $0.failure = "\(error)"
+        let host = server.baseURL.host!, port = server.baseURL.port!
+        let state = SharedState()
+        let (channel, upgraded) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(TimeAmount(timeout))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Void>(maxFrameSize: 1 << 26) { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(SocketHandler(state: state))
+                        }
+                    }
+                    var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/graphql")
+                    head.headers.add(name: "Host", value: "\(host):\(port)")
+                    if let subprotocol { head.headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
+                    var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
+                        upgradeConfiguration: .init(upgradeRequestHead: head, upgraders: [upgrader]) { channel in
+                            channel.eventLoop.makeFailedFuture(TestFailure("GET /graphql was not upgraded to a WebSocket"))
+                        })
+                    // Frames that arrive with the 101 response are the server's first messages.
+                    configuration.leftOverBytesStrategy = .forwardBytes
+                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: configuration)
+                    return (channel, upgraded)
                 }
             }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await upgraded.get() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw TestFailure("WebSocket did not connect within \(timeout)")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            try? await channel.close()
+            throw TestFailure("WebSocket connection failed: \(error)")
         }
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let (connected, ended, failure) = socket.state.withLock { ($0.outbound != nil, $0.ended, $0.failure) }
-            if connected { return socket }
-            if ended { throw TestFailure("WebSocket connection failed: \(failure ?? "closed")") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestFailure("WebSocket did not connect within \(timeout)")
-    }
-
-    private static func number(_ code: WebSocketErrorCode) -> Int {
-        var buffer = ByteBuffer()
-        buffer.write(webSocketErrorCode: code)
-        return Int(buffer.readInteger(as: UInt16.self) ?? 0)
+        if !reading { try await channel.setOption(ChannelOptions.autoRead, value: false).get() }
+        return GraphQLSocket(channel: channel, state: state)
     }
 
     func startReading() {
-        state.withLock { $0.reading = true }
+        channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { [channel] in channel.read() }
     }
 
     func send(_ message: JSONValue) async throws {
@@ -88,20 +85,23 @@ final class GraphQLSocket: Sendable {
     }
 
     func sendText(_ text: String) async throws {
-        guard let outbound = state.withLock({ $0.outbound }) else { throw TestFailure("not connected") }
-        try await outbound.write(.text(text))
+        try await channel.writeAndFlush(Self.frame(.text, ByteBuffer(string: text))).get()
     }
 
     /// One text message sent as several WebSocket frames (a first frame and continuations).
     func sendFragmented(_ text: String, pieces: Int) async throws {
-        guard let outbound = state.withLock({ $0.outbound }) else { throw TestFailure("not connected") }
         let bytes = Array(text.utf8)
         let size = max(1, (bytes.count + pieces - 1) / pieces)
-        try await outbound.withTextMessageWriter { write in
-            for start in stride(from: 0, to: bytes.count, by: size) {
-                try await write(ByteBuffer(bytes: bytes[start..<min(start + size, bytes.count)]))
-            }
+        for start in stride(from: 0, to: bytes.count, by: size) {
+            let end = min(start + size, bytes.count)
+            let frame = Self.frame(start == 0 ? .text : .continuation, ByteBuffer(bytes: bytes[start..<end]), fin: end == bytes.count)
+            try await channel.writeAndFlush(frame).get()
         }
+    }
+
+    /// A client frame: RFC 6455 has clients mask every frame (the encoder applies the key).
+    fileprivate static func frame(_ opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) -> WebSocketFrame {
+        WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: data)
     }
 
     /// The next message, skipping the server's protocol pings unless `skipPings` is false.
@@ -144,9 +144,11 @@ final class GraphQLSocket: Sendable {
     private var closeCode: Int? { state.withLock { $0.closeCode } }
 
     func close() async {
-        guard let outbound = state.withLock({ $0.outbound }) else { return }
-        try? await outbound.close(.normalClosure, reason: nil)
+        var code = ByteBuffer()
+        code.write(webSocketErrorCode: .normalClosure)
+        try? await channel.writeAndFlush(Self.frame(.connectionClose, code)).get()
         _ = try? await closeCode(timeout: .seconds(5))
+        try? await channel.close()
     }
 
     // MARK: - Protocol steps
@@ -188,4 +190,65 @@ final class GraphQLSocket: Sendable {
 extension JSONValue {
     /// The first GraphQL error of an `error` message (its payload is the list of errors).
     var firstError: JSONValue? { self["payload"]?.arrayValue?.first }
+}
+
+/// What the socket's handler records and the test reads.
+private final class SharedState: Sendable {
+    private let mutex = Mutex(GraphQLSocket.State())
+
+    func withLock<R: Sendable>(_ body: (inout GraphQLSocket.State) -> R) -> R {
+        mutex.withLock { body(&$0) }
+    }
+}
+
+/// The client end after the upgrade, on the socket's event loop: assembles text messages,
+/// answers pings, records the server's close code and answers its close.
+private final class SocketHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let state: SharedState
+    private var partial: ByteBuffer?
+
+    init(state: SharedState) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .continuation:
+            var data = frame.data
+            if partial == nil { partial = data } else { partial!.writeBuffer(&data) }
+            guard frame.fin, let message = partial else { return }
+            partial = nil
+            if let json = try? JSONParser.parse(Array(message.readableBytesView)) {
+                state.withLock { $0.received.append(json) }
+            }
+        case .ping:
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)), promise: nil)
+        case .connectionClose:
+            var data = frame.data
+            let code = data.readInteger(as: UInt16.self).map(Int.init)
+            state.withLock { if $0.closeCode == nil { $0.closeCode = code ?? 1005 } }
+            // The closing handshake: answer with the same code, then the connection is over.
+            var echo = ByteBuffer()
+            if let code { echo.writeInteger(UInt16(code)) }
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo)), promise: nil)
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state.withLock { $0.ended = true }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
 }
