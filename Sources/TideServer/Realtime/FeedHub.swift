@@ -78,11 +78,20 @@ final class FeedHub: Service, Sendable {
         }
     }
 
-    /// Hands out every entry after `position`. Only this task moves `position`, so reading it
-    /// outside the lock is safe; moving it and choosing the loops happen together under the lock.
+    /// Hands out every entry after `position`. Only this task moves `position`; moving it and
+    /// choosing the loops happen together under the lock.
     private func drain() {
         while true {
-            let after = state.withLock { $0.position }
+            let after = state.withLock { state -> Int64? in
+                // Nobody listening: nothing to read or decode; a connection registering later
+                // starts after the head (what it missed, resume replays from the store).
+                guard state.loops.values.contains(where: { $0.count > 0 }) else {
+                    state.position = max(state.position, store.feedHead)
+                    return nil
+                }
+                return state.position
+            }
+            guard let after else { return }
             let entries: [FeedEntry]
             do {
                 entries = try store.feed(after: after, limit: batchSize)
