@@ -43,6 +43,8 @@ Usage: Tools/fanout/run.sh [options]
   --distinct-subscriptions
                         every Tidewater subscriber names its operation differently, so the
                         server renders each event once per subscriber instead of sharing it
+  --shared-operation-id every Tidewater subscriber uses operation id "1" (default: a UUID each,
+                        as graphql-ws clients do), so whole frames can be shared
   --out FILE            Markdown results (default Tools/fanout/results-<date>.md)
   --no-build            do not build; use \$TIDEWATER_BIN (.build/release/tidewater) and \$FANOUT_BIN
   --tidewater-only | --pocketbase-only
@@ -63,6 +65,7 @@ parse_args() {
       --no-wait) QUIET_WAIT=0; shift ;;
       --tw-serve-arg) TW_SERVE_EXTRA+=("$2"); shift 2 ;;
       --distinct-subscriptions) TW_CLIENT_EXTRA+=(--distinct-subscriptions); shift ;;
+      --shared-operation-id) TW_CLIENT_EXTRA+=(--shared-operation-id); shift ;;
       --out) OUT="$2"; shift 2 ;;
       --no-build) BUILD=0; shift ;;
       --tidewater-only) RUN_POCKETBASE=0; shift ;;

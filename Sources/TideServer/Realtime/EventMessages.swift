@@ -3,24 +3,29 @@ import TideGraphQL
 import TideModel
 import TideStore
 
-/// The `next` messages of one batch of feed entries on one event loop, rendered once and shared
-/// by every subscription with the same render key and operation id (clients tend to number
-/// their operations from "1"), so a thousand subscribers of one query cost one rendering — also
-/// when they are a thousand different users, unless field rules hide fields from them.
-///
-/// A message is kept as a complete WebSocket frame: the same `ByteBuffer` is written to every
-/// socket (NIO shares its storage, nothing is copied or framed again per subscriber).
+/// The `next` messages of one batch of feed entries on one event loop. A payload is rendered
+/// once per render key and entry, so a thousand subscribers of one query cost one rendering —
+/// also when they are a thousand different users, unless field rules hide fields from them.
+/// Around it, each operation id gets its message once: clients that number their operations
+/// alike ("1") share one complete WebSocket frame, written as the same `ByteBuffer` to every
+/// socket; clients with their own ids (graphql-ws uses UUIDs) each get a copy of the payload
+/// in a frame of their own, which costs a copy, not a rendering.
 struct EventMessages {
-    private struct Key: Hashable {
+    private struct PayloadKey: Hashable {
         let render: EventSubscription.RenderKey
-        let id: String
         let seq: Int64
+    }
+
+    private struct MessageKey: Hashable {
+        let payload: PayloadKey
+        let id: String
     }
 
     /// Messages up to this size become a single frame; larger ones are fragmented per socket.
     let maxFrameBytes: Int
     /// nil: the entry has no record to render.
-    private var messages: [Key: OutgoingMessage?] = [:]
+    private var payloads: [PayloadKey: [UInt8]?] = [:]
+    private var messages: [MessageKey: OutgoingMessage?] = [:]
     /// Each entry's record, made once for all the subscriptions that render it.
     private var records: [Int64: Record?] = [:]
 
@@ -32,20 +37,26 @@ struct EventMessages {
         // Whether it is heard is the subscriber's own matter (its rights, its filter); what it
         // hears is shared by every subscription with the same render key.
         guard subscription.hears(entry) else { return nil }
-        let key = Key(render: subscription.renderKey, id: id, seq: entry.seq)
-        if let rendered = messages[key] { return rendered }
-        let record: Record?
-        if let made = records[entry.seq] {
-            record = made
+        let payloadKey = PayloadKey(render: subscription.renderKey, seq: entry.seq)
+        let key = MessageKey(payload: payloadKey, id: id)
+        if let message = messages[key] { return message }
+        let payload: [UInt8]?
+        if let rendered = payloads[payloadKey] {
+            payload = rendered
         } else {
-            record = subscription.record(for: entry)
-            records[entry.seq] = record
+            payload = record(for: entry, subscription).map { subscription.render(entry, record: $0) }
+            payloads[payloadKey] = payload
         }
-        let message = record.map { record in
-            OutgoingMessage(ServerMessage.next(id: id, payload: subscription.render(entry, record: record)), maxFrameBytes: maxFrameBytes)
-        }
+        let message = payload.map { OutgoingMessage(ServerMessage.next(id: id, payload: $0), maxFrameBytes: maxFrameBytes) }
         messages[key] = message
         return message
+    }
+
+    private mutating func record(for entry: FeedEntry, _ subscription: EventSubscription) -> Record? {
+        if let made = records[entry.seq] { return made }
+        let record = subscription.record(for: entry)
+        records[entry.seq] = record
+        return record
     }
 }
 

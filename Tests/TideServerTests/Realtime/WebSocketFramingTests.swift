@@ -138,7 +138,10 @@ import TideModel
         let socket = try await GraphQLSocket.connect(server)
         try await socket.initialize(client.credentials)
         try await socket.subscribe("s", "subscription { onCreateNote { id } }")
+        let started = ContinuousClock.now
         #expect(await server.stop() == 0)
-        #expect(try await socket.closeCode(timeout: .seconds(10)) == 1001)
+        let stopped = ContinuousClock.now - started
+        let code = try await socket.closeCode(timeout: .seconds(10))
+        #expect(code == 1001, "close code \(code.map(String.init) ?? "none"); the server took \(stopped) to stop")
     }
 }

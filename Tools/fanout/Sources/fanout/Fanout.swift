@@ -132,6 +132,7 @@ struct Fanout {
                         case .tidewater:
                             try await WSSubscriber.start(
                                 host: o.host, port: o.port, token: o.token,
+                                id: o.sharedOperationID ? "1" : UUID().uuidString.lowercased(),
                                 query: o.distinctSubscriptions
                                     ? "subscription S\(i) { onCreateNote { id } }" : "subscription { onCreateNote { id } }",
                                 group: group, log: logs[i],

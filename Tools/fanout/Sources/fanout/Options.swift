@@ -22,12 +22,15 @@ struct Options {
     /// Tidewater: each subscriber names its operation differently, so no two subscriptions
     /// share a rendered event (the server renders once per identical subscription and caller).
     var distinctSubscriptions = false
+    /// Tidewater: every subscriber uses operation id "1" instead of a UUID of its own (what
+    /// graphql-ws clients send), so the server can share whole frames, not just payloads.
+    var sharedOperationID = false
 
     static let usage = """
         Usage: fanout --server tidewater|pocketbase --url http://127.0.0.1:PORT --pid PID
                       [--subscribers N] [--rate PER_SECOND] [--seconds S] [--token BEARER]
                       [--warmup N] [--settle S] [--connect-concurrency N] [--ready-timeout S]
-                      [--drain-timeout S] [--distinct-subscriptions]
+                      [--drain-timeout S] [--distinct-subscriptions] [--shared-operation-id]
         Connects N subscribers, creates records at the rate for S seconds over one HTTP
         connection, and prints one JSON line: latency from just before each create is sent to
         its receipt at each subscriber, lost events, and the server's RSS.
@@ -68,6 +71,7 @@ struct Options {
             case "--ready-timeout": o.readyTimeout = try number(name)
             case "--drain-timeout": o.drainTimeout = try number(name)
             case "--distinct-subscriptions": o.distinctSubscriptions = true
+            case "--shared-operation-id": o.sharedOperationID = true
             case "-h", "--help":
                 print(usage)
                 exit(0)

@@ -5,7 +5,7 @@ import NIOWebSocket
 
 /// One Tidewater subscriber: a graphql-transport-ws socket that sends `connection_init` with
 /// the bearer token, subscribes to `onCreateNote { id }` (`query`, which has no characters JSON
-/// would escape), and records every `next`.
+/// would escape) with operation id `id`, and records every `next`.
 ///
 /// graphql-transport-ws does not acknowledge a subscribe, but the server handles a
 /// connection's messages in order: once it answers a `ping` sent after the subscribe, the
@@ -17,7 +17,7 @@ enum WSSubscriber {
     /// Connects, upgrades and subscribes; returns once the subscription is live, or throws
     /// (at the latest `timeout` after the socket is created).
     static func start(
-        host: String, port: Int, token: String, query: String, group: any EventLoopGroup, log: SubscriberLog,
+        host: String, port: Int, token: String, id: String, query: String, group: any EventLoopGroup, log: SubscriberLog,
         recorder: Recorder, timeout: TimeAmount
     ) async throws {
         let ready: EventLoopFuture<Void> = try await ClientBootstrap(group: group)
@@ -29,7 +29,7 @@ enum WSSubscriber {
                     let upgrader = NIOTypedWebSocketClientUpgrader<Void>(maxFrameSize: 1 << 16) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
-                                GraphQLWSHandler(query: query, log: log, recorder: recorder, ready: ready))
+                                GraphQLWSHandler(id: id, query: query, log: log, recorder: recorder, ready: ready))
                         }
                     }
                     var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/graphql")
@@ -85,8 +85,8 @@ private final class GraphQLWSHandler: ChannelInboundHandler {
     /// The frames so far of a fragmented text message, nil between messages.
     private var fragments: ByteBuffer?
 
-    init(query: String, log: SubscriberLog, recorder: Recorder, ready: EventLoopPromise<Void>) {
-        self.subscribe = #"{"id":"1","type":"subscribe","payload":{"query":"\#(query)"}}"#
+    init(id: String, query: String, log: SubscriberLog, recorder: Recorder, ready: EventLoopPromise<Void>) {
+        self.subscribe = #"{"id":"\#(id)","type":"subscribe","payload":{"query":"\#(query)"}}"#
         self.log = log
         self.recorder = recorder
         self.ready = ready
