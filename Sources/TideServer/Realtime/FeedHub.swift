@@ -18,6 +18,8 @@ final class FeedHub: Service, Sendable {
     private struct Loop {
         let eventLoop: any EventLoop
         let connections: NIOLoopBound<LoopConnections>
+        /// How many connections the loop's set holds, readable here under the lock: the set
+        /// itself may only be touched on its loop.
         var count = 0
     }
 

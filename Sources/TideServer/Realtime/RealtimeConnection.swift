@@ -86,7 +86,11 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// When the client last sent anything: a peer silent for two keepalive periods is gone.
     private var lastHeard = NIODeadline.now()
     private var needsFlush = false
-    private var timers: [Scheduled<Void>] = []
+    /// One slot per timer: the keepalive and expiry timers reschedule themselves, so a list of
+    /// every timer ever scheduled would grow for as long as the connection lives.
+    private var initTimer: Scheduled<Void>?
+    private var keepaliveTimer: Scheduled<Void>?
+    private var expiryTimer: Scheduled<Void>?
 
     init(environment: RealtimeEnvironment, clientAddress: String) {
         self.environment = environment
@@ -100,10 +104,9 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         self.context = context
         framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         let loop = context.eventLoop.assumeIsolated()
-        timers.append(
-            loop.scheduleTask(in: TimeAmount(environment.configuration.initTimeout)) { [self] in
-                if case .awaitingInit = phase { close(.initTimeout) }
-            })
+        initTimer = loop.scheduleTask(in: TimeAmount(environment.configuration.initTimeout)) { [self] in
+            if case .awaitingInit = phase { close(.initTimeout) }
+        }
         scheduleKeepalive()
     }
 
@@ -322,8 +325,8 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A batch of feed entries from the hub, on this connection's loop.
     func dispatch(_ entries: [FeedEntry], messages: inout EventMessages) {
-        guard case .ready(let caller) = phase else { return }
-        if isExpired(caller) { return expire() }
+        // Token expiry has its own timer (expiryTimer), to the millisecond: not checked here.
+        guard case .ready = phase else { return }
         if !writable {
             behind += entries.count
             if behind > environment.configuration.queueCapacity {
@@ -348,37 +351,36 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     private func scheduleKeepalive() {
         guard let context else { return }
         let period = environment.configuration.pingInterval.map(TimeAmount.init) ?? Self.defaultKeepalive
-        timers.append(
-            context.eventLoop.assumeIsolated().scheduleTask(in: period) { [self] in
-                guard case .ready(let caller) = phase else {
-                    if case .awaitingInit = phase { scheduleKeepalive() }
-                    return
-                }
-                if NIODeadline.now() - lastHeard > period + period + .seconds(1) {
-                    close(CloseReason(code: 1001, reason: "Ping timeout"))
-                    return
-                }
-                if let apiKey = caller.apiKey, (try? environment.authenticate(apiKey)) == nil {
-                    return expire(
-                        "The API key was revoked or expired: connect again with a valid key and resume from the last seq.",
-                        close: .apiKeyRevoked)
-                }
-                if environment.configuration.pingInterval != nil { send(ServerMessage.ping) }
-                write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
-                flush()
-                scheduleKeepalive()
-            })
+        keepaliveTimer = context.eventLoop.assumeIsolated().scheduleTask(in: period) { [self] in
+            guard case .ready(let caller) = phase else {
+                if case .awaitingInit = phase { scheduleKeepalive() }
+                return
+            }
+            if NIODeadline.now() - lastHeard > period + period + .seconds(1) {
+                close(CloseReason(code: 1001, reason: "Ping timeout"))
+                return
+            }
+            if let apiKey = caller.apiKey, (try? environment.authenticate(apiKey)) == nil {
+                return expire(
+                    "The API key was revoked or expired: connect again with a valid key and resume from the last seq.",
+                    close: .apiKeyRevoked)
+            }
+            if environment.configuration.pingInterval != nil { send(ServerMessage.ping) }
+            write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
+            flush()
+            scheduleKeepalive()
+        }
     }
 
     /// The token's expiry ends the connection on time even when nothing else happens on it.
     private func scheduleExpiry(_ caller: Caller) {
         guard let expiresAt = caller.expiresAt, let context else { return }
         let seconds = max(0, Double(expiresAt) - environment.now().timeIntervalSince1970)
-        timers.append(
-            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000) + 10)) { [self] in
-                guard case .ready(let caller) = phase else { return }
-                if isExpired(caller) { expire() } else { scheduleExpiry(caller) }
-            })
+        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000) + 10)) {
+            [self] in
+            guard case .ready(let caller) = phase else { return }
+            if isExpired(caller) { expire() } else { scheduleExpiry(caller) }
+        }
     }
 
     private func isExpired(_ caller: Caller) -> Bool {
@@ -429,10 +431,9 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         var rest = message
         var opcode = WebSocketOpcode.text
-        while let part = rest.readSlice(length: min(frameSize, rest.readableBytes)) {
+        while rest.readableBytes > 0, let part = rest.readSlice(length: min(frameSize, rest.readableBytes)) {
             write(WebSocketFrame(fin: rest.readableBytes == 0, opcode: opcode, data: part))
             opcode = .continuation
-            if rest.readableBytes == 0 { break }
         }
     }
 
@@ -469,8 +470,8 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Releases what an acknowledged connection held: its hub registration, its slot in the
     /// per-caller limit, its timers. Idempotent.
     private func leave() {
-        for timer in timers { timer.cancel() }
-        timers = []
+        for timer in [initTimer, keepaliveTimer, expiryTimer] { timer?.cancel() }
+        (initTimer, keepaliveTimer, expiryTimer) = (nil, nil, nil)
         guard case .ready(let caller) = phase else { return }
         if registered, let context {
             environment.hub.unregister(self, on: context.eventLoop)
