@@ -100,10 +100,12 @@ public struct TidewaterServer: Sendable {
             }
         }
         let graphQLLimiter = configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }
-        GraphQLRoutes(
-            engine: engine, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes, authenticate: authenticate,
-            limiter: graphQLLimiter, trustProxy: configuration.trustProxy
-        ).register(on: router)
+        let endpoints: [String: any DirectEndpoint] = [
+            "/graphql": GraphQLEndpoint(
+                engine: engine, metrics: metrics, authenticate: authenticate, limiter: graphQLLimiter,
+                trustProxy: configuration.trustProxy),
+            "/healthz": HealthEndpoint(),
+        ]
         OperationalRoutes(store: store, metrics: metrics).register(on: router)
         AuthRoutes(
             identity: identity, limiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
@@ -115,10 +117,14 @@ public struct TidewaterServer: Sendable {
             engine: engine, store: store, hub: hub, authenticate: authenticate, configuration: configuration.realtime,
             connections: CallerConnections(limit: configuration.realtime.maxConnectionsPerCaller),
             limiter: graphQLLimiter, metrics: metrics, now: identity.configuration.now, logger: logger)
+        let responder = router.buildResponder()
         let app = Application(
-            router: router,
-            server: HTTPServerBuilder { [trustProxy = configuration.trustProxy] responder in
-                RealtimeServerChannel(responder: responder, environment: realtime, trustProxy: trustProxy)
+            responder: responder,
+            // Hummingbird's per-connection responder goes unused: HTTPExchangeHandler runs the router itself.
+            server: HTTPServerBuilder { [configuration] _ in
+                RealtimeServerChannel(
+                    router: { request, context in try await responder.respond(to: request, context: context) },
+                    endpoints: endpoints, maxBodyBytes: configuration.maxBodyBytes, environment: realtime, trustProxy: configuration.trustProxy)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in

@@ -173,3 +173,64 @@ import TideModel
         }
         """
 }
+
+/// HTTP/1.1 connection handling, seen on a raw socket.
+@Suite struct HTTPConnectionTests {
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        try await withServer(signIn: false) { server, _ in
+            let connection = try await RawHTTPConnection.connect(server)
+            let query = #"{"query":"{ __typename }"}"#
+            let post = "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(query.utf8.count)\r\n\r\n\(query)"
+            // Three requests in one write: the answers come back one per request, in order.
+            try await connection.send(post + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+            let responses = try await connection.receiveResponses(3)
+            #expect(responses.count == 3)
+            #expect(responses.first?.hasPrefix("HTTP/1.1 200") == true)
+            #expect(responses.first?.hasSuffix(#"{"data":{"__typename":"Query"}}"#) == true)
+            #expect(responses.dropFirst().first?.hasSuffix(#"{"status":"ok"}"#) == true)
+            #expect(responses.last?.hasPrefix("HTTP/1.1 404") == true)
+            #expect(responses.allSatisfy { $0.lowercased().contains("\r\ndate: ") })
+            await connection.close()
+        }
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        try await withServer(signIn: false) { server, _ in
+            for path in ["/healthz", "/metrics"] {  // a direct endpoint, and a route of the router
+                let connection = try await RawHTTPConnection.connect(server)
+                try await connection.send("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                let (text, closed) = try await connection.receiveUntilClosed()
+                #expect(text.hasPrefix("HTTP/1.1 200"), "\(path)")
+                #expect(text.lowercased().contains("\r\nconnection: close\r\n"), "\(path)")
+                #expect(closed, "\(path): the server closed the connection")
+            }
+        }
+    }
+
+    @Test func unparsableRequestsGet400AndTheConnectionCloses() async throws {
+        try await withServer(signIn: false) { server, _ in
+            let connection = try await RawHTTPConnection.connect(server)
+            try await connection.send("THIS IS NOT HTTP\r\n\r\n")
+            let (text, closed) = try await connection.receiveUntilClosed()
+            #expect(text.hasPrefix("HTTP/1.1 400"))
+            #expect(closed)
+            // The server is fine afterwards.
+            let health = try await HTTPClient().send("GET", server.baseURL.appendingPathComponent("healthz"))
+            #expect(health.status == 200)
+        }
+    }
+
+    @Test func aRefusedBodyIsAnsweredThenTheConnectionCloses() async throws {
+        try await withServer(signIn: false) { server, _ in
+            let connection = try await RawHTTPConnection.connect(server)
+            // Declared too large: answered at once; the server reads the body it is sent, then closes.
+            try await connection.send("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n")
+            let refusal = try await connection.receiveResponses(1)
+            #expect(refusal.first?.hasPrefix("HTTP/1.1 413") == true)
+            #expect(refusal.first?.contains(#""status":413"#) == true)
+            try await connection.send(String(repeating: " ", count: 2_000_000))
+            let (_, closed) = try await connection.receiveUntilClosed()
+            #expect(closed)
+        }
+    }
+}

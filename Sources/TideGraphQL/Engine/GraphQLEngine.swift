@@ -61,42 +61,87 @@ public final class GraphQLEngine: Sendable {
 
     /// Runs one request and returns the serialized response.
     public func execute(_ request: GraphQLRequest, context: ExecutionContext = ExecutionContext()) async -> GraphQLResponse {
+        switch start(request, context: context) {
+        case .finished(let response): return response
+        case .pending(let pending): return await pending.run()
+        }
+    }
+
+    /// Starts one request without suspending: everything but mutations and the first
+    /// introspection of a schema finishes here (queries read the store synchronously), so a
+    /// server can answer them on the thread that read the request.
+    public func start(_ request: GraphQLRequest, context: ExecutionContext = ExecutionContext()) -> Execution {
         let operation: CompiledOperation
         switch compiledOperation(request) {
         case .success(let op): operation = op
-        case .failure(let failure): return Self.requestError(failure, label: "invalid")
+        case .failure(let failure): return .finished(Self.requestError(failure, label: "invalid"))
         }
         if operation.kind != .query && !context.allowsMutations {
-            return GraphQLResponse(
-                body: Self.errorBody([
-                    GraphQLErrorBody(message: "Only queries may be sent with GET; use POST.", code: .badUserInput)
-                ]),
-                outcome: .mutationNotAllowed, operationLabel: "invalid")
+            return .finished(
+                GraphQLResponse(
+                    body: Self.errorBody([
+                        GraphQLErrorBody(message: "Only queries may be sent with GET; use POST.", code: .badUserInput)
+                    ]),
+                    outcome: .mutationNotAllowed, operationLabel: "invalid"))
         }
         let variables: [String: JSONValue]
         do {
             variables = try coercer.coerceVariables(operation.variables, request.variables)
         } catch {
-            return Self.requestError(error, label: "invalid")
+            return .finished(Self.requestError(error, label: "invalid"))
         }
         if operation.isIntrospection {
-            let body = await introspection.execute(
-                query: request.query, operationName: request.operationName, variables: request.variables)
-            return GraphQLResponse(body: body, outcome: .executed(hadErrors: false), operationLabel: "introspection")
+            return .pending(
+                PendingExecution { [introspection] in
+                    let body = await introspection.execute(
+                        query: request.query, operationName: request.operationName, variables: request.variables)
+                    return GraphQLResponse(body: body, outcome: .executed(hadErrors: false), operationLabel: "introspection")
+                })
         }
         if operation.touchesIntrospection {
-            return Self.requestError(
-                .request(
-                    message: "Introspection fields (__schema, __type) cannot be combined with other root fields in one operation.",
-                    code: .badUserInput),
-                label: "invalid")
+            return .finished(
+                Self.requestError(
+                    .request(
+                        message: "Introspection fields (__schema, __type) cannot be combined with other root fields in one operation.",
+                        code: .badUserInput),
+                    label: "invalid"))
         }
-        if operation.kind == .subscription {
-            return Self.requestError(
-                .request(message: "Subscriptions are served over WebSocket, not HTTP.", code: .badUserInput),
-                label: "invalid")
+        switch operation.kind {
+        case .subscription:
+            return .finished(
+                Self.requestError(
+                    .request(message: "Subscriptions are served over WebSocket, not HTTP.", code: .badUserInput), label: "invalid"))
+        case .query:
+            return .finished(
+                render(operation, variables: variables) { field, generated, definition throws(GraphQLErrorBody) in
+                    try resolvers.resolveRead(
+                        generated, arguments: try coerceArguments(field, definition: definition, variables: variables), context: context)
+                })
+        case .mutation:
+            return .pending(PendingExecution { await self.runMutation(operation, variables: variables, context: context) })
         }
-        return await run(operation, variables: variables, context: context)
+    }
+
+    /// Mutation root fields run one after another (spec §6.2.2), each waiting for its commit;
+    /// the response is written once they all have.
+    private func runMutation(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
+        let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
+        var outcomes: [String: Result<Resolution, GraphQLErrorBody>] = [:]
+        for field in rootFields where outcomes[field.responseKey] == nil {
+            guard let (generated, definition) = rootField(field, of: operation.kind.rootType) else { continue }
+            do {
+                let arguments = try coerceArguments(field, definition: definition, variables: variables)
+                outcomes[field.responseKey] = .success(try await resolvers.resolve(generated, arguments: arguments, context: context))
+            } catch {
+                outcomes[field.responseKey] = .failure(error)
+            }
+        }
+        return render(operation, variables: variables, fields: rootFields) { field, _, _ throws(GraphQLErrorBody) in
+            guard let outcome = outcomes[field.responseKey] else {
+                throw GraphQLErrorBody(message: "Unknown field \(field.name).", code: .internalError)
+            }
+            return try outcome.get()
+        }
     }
 
     /// The request's operation from the compiled-document cache (compiled on a miss); HTTP
@@ -112,10 +157,21 @@ public final class GraphQLEngine: Sendable {
         return compiled.flatMap { $0.operation(named: request.operationName) }
     }
 
-    private func run(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
+    private func rootField(_ field: FieldSelection, of rootType: String) -> (GeneratedOperation, TypeTable.OutputField)? {
+        guard let generated = operations[rootType]?[field.name], let definition = types.outputField(rootType, field.name) else {
+            return nil
+        }
+        return (generated, definition)
+    }
+
+    /// Writes the response of an operation whose root fields `resolve` answers.
+    private func render(
+        _ operation: CompiledOperation, variables: [String: JSONValue], fields: [FieldSelection]? = nil,
+        resolve: (FieldSelection, GeneratedOperation, TypeTable.OutputField) throws(GraphQLErrorBody) -> Resolution
+    ) -> GraphQLResponse {
         let rootType = operation.kind.rootType
         var writer = ResponseWriter(types: types, models: models, variables: variables)
-        let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
+        let rootFields = fields ?? operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var labels: [String] = []
         var merges: [JSONValue] = []
         var baseSyncs: [JSONValue] = []
@@ -129,16 +185,14 @@ public final class GraphQLEngine: Sendable {
             }
             labels.append(field.name)
             let path: [GraphQLErrorBody.PathComponent] = [.key(field.responseKey)]
-            guard let generated = operations[rootType]?[field.name], let fieldType = types.outputField(rootType, field.name)
-            else {
+            guard let (generated, fieldType) = rootField(field, of: rootType) else {
                 writer.errors.append(
                     GraphQLErrorBody(message: "Unknown field \(field.name).", locations: [field.location], path: path, code: .badUserInput))
                 writer.out.null()
                 continue
             }
             do {
-                let arguments = try coerceArguments(field, definition: fieldType, variables: variables)
-                let resolution = try await resolvers.resolve(generated, arguments: arguments, context: context)
+                let resolution = try resolve(field, generated, fieldType)
                 _ = writer.write(fieldType.type, resolution.value, field: field, parentType: rootType, path: path)
                 if let dropped = resolution.droppedByMerge {
                     merges.append(["path": [.string(field.responseKey)], "dropped": .array(dropped.map(JSONValue.string))])

@@ -13,38 +13,17 @@ struct Resolvers: Sendable {
     let limits: GraphQLLimits
     let logger: Logger
 
+    /// Any generated operation; writes wait for their commit.
     func resolve(
         _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
     ) async throws(GraphQLErrorBody) -> Resolution {
-        guard let policy = policies[operation.model] else {
-            throw GraphQLErrorBody(message: "Unknown model \(operation.model).", code: .internalError)
-        }
+        let policy = try policy(operation)
         let model = policy.model
         let access = Authorization(policy: policy, principal: context.principal)
         let actor = context.principal.actor
         switch operation.kind {
-        case .get:
-            let id = try requiredString(arguments, "id")
-            let requirement = try access.requirement(.read)
-            guard let record = try storeCall({ () throws(StoreError) in try store.get(model: model.name, id: id) }) else {
-                return Resolution(.null)
-            }
-            if let requirement, !FilterEvaluator.matches(requirement, record.fields) { throw access.forbidden(.read) }
-            return Resolution(.record(access.redaction().apply(record)))
-        case .list:
-            let query = try listQuery(arguments, operation: operation, index: nil, access: access)
-            return Resolution(try page(model: model, query: query, operation: operation, access: access))
-        case .indexQuery(let indexName):
-            guard let index = model.indexes.first(where: { $0.name == indexName }) else {
-                throw GraphQLErrorBody(message: "Unknown index \(indexName).", code: .internalError)
-            }
-            let query = try listQuery(arguments, operation: operation, index: index, access: access)
-            return Resolution(try page(model: model, query: query, operation: operation, access: access))
-        case .sync:
-            return try sync(
-                model, arguments: arguments, operation: operation, access: access,
-                clientFilter: try filter(arguments["filter"], argument: "filter", access: access),
-                limit: try pageLimit(arguments))
+        case .get, .list, .indexQuery, .sync:
+            return try resolveRead(operation, arguments: arguments, context: context)
         case .create:
             var input = try inputObject(arguments)
             let id = input.removeValue(forKey: "id").flatMap(\.stringValue)
@@ -89,6 +68,49 @@ struct Resolvers: Sendable {
             throw GraphQLErrorBody(
                 message: "\(operation.fieldName) is not supported by this server version yet.", code: .operationNotSupported)
         }
+    }
+
+    /// The read operations (get, list, index queries, delta sync): synchronous store reads.
+    func resolveRead(
+        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
+    ) throws(GraphQLErrorBody) -> Resolution {
+        let policy = try policy(operation)
+        let model = policy.model
+        let access = Authorization(policy: policy, principal: context.principal)
+        switch operation.kind {
+        case .get:
+            let id = try requiredString(arguments, "id")
+            let requirement = try access.requirement(.read)
+            guard let record = try storeCall({ () throws(StoreError) in try store.get(model: model.name, id: id) }) else {
+                return Resolution(.null)
+            }
+            if let requirement, !FilterEvaluator.matches(requirement, record.fields) { throw access.forbidden(.read) }
+            return Resolution(.record(access.redaction().apply(record)))
+        case .list:
+            let query = try listQuery(arguments, operation: operation, index: nil, access: access)
+            return Resolution(try page(model: model, query: query, operation: operation, access: access))
+        case .indexQuery(let indexName):
+            guard let index = model.indexes.first(where: { $0.name == indexName }) else {
+                throw GraphQLErrorBody(message: "Unknown index \(indexName).", code: .internalError)
+            }
+            let query = try listQuery(arguments, operation: operation, index: index, access: access)
+            return Resolution(try page(model: model, query: query, operation: operation, access: access))
+        case .sync:
+            return try sync(
+                model, arguments: arguments, operation: operation, access: access,
+                clientFilter: try filter(arguments["filter"], argument: "filter", access: access),
+                limit: try pageLimit(arguments))
+        default:
+            throw GraphQLErrorBody(
+                message: "\(operation.fieldName) is not a query.", code: .internalError)
+        }
+    }
+
+    private func policy(_ operation: GeneratedOperation) throws(GraphQLErrorBody) -> AccessPolicy {
+        guard let policy = policies[operation.model] else {
+            throw GraphQLErrorBody(message: "Unknown model \(operation.model).", code: .internalError)
+        }
+        return policy
     }
 
     // MARK: - Lists and index queries

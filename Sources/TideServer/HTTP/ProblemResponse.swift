@@ -4,16 +4,28 @@ import TideModel
 /// RFC 9457 problem details (`application/problem+json`) for failures outside GraphQL:
 /// wrong method or media type, oversized bodies, unknown routes.
 struct ProblemResponse {
+    static let mediaType = "application/problem+json"
+
     static func make(_ status: HTTPResponse.Status, detail: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: mediaType]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body(status, detail: detail))))
+    }
+
+    static func reply(_ status: HTTPResponse.Status, detail: String, headers extra: HTTPFields = [:]) -> HTTPReply {
+        var headers: HTTPFields = [.contentType: mediaType]
+        headers.append(contentsOf: extra)
+        return HTTPReply(status: status, headers: headers, body: body(status, detail: detail))
+    }
+
+    static func body(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
         let body: JSONValue = [
             "type": "about:blank",
             "title": .string(status.reasonPhrase),
             "status": .int(Int64(status.code)),
             "detail": .string(detail),
         ]
-        var headers: HTTPFields = [.contentType: "application/problem+json"]
-        headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.jsonBytes)))
+        return body.jsonBytes
     }
 }
 

@@ -15,13 +15,12 @@ import NIOWebSocket
 /// channel; a subscription server holds thousands of mostly idle sockets and writes each event
 /// to all of them, so here a socket is a channel handler and nothing else: no task waits on it,
 /// and the hub's events are written in place.
-struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
+struct RealtimeServerChannel: ServerChildChannel {
     static let subprotocol = "graphql-transport-ws"
 
     enum Negotiated: Sendable {
-        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        /// An upgrade was asked for and refused (another path, or without the subprotocol).
-        case refusedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// Served by an ``HTTPExchangeHandler`` until the connection closes.
+        case http
         case webSocket
     }
 
@@ -30,20 +29,19 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
-    let responder: Responder
+    let router: HTTPExchangeHandler.Responder
+    let endpoints: [String: any DirectEndpoint]
+    let maxBodyBytes: Int
     let environment: RealtimeEnvironment
     let trustProxy: Bool
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let refused = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: environment.configuration.maxMessageBytes,
                 shouldUpgrade: { channel, head in
-                    guard Self.accepts(head) else {
-                        refused.value = true
-                        return channel.eventLoop.makeSucceededFuture(nil)
-                    }
+                    // A refused upgrade goes on as a plain request, which HTTPExchangeHandler answers with 400.
+                    guard Self.accepts(head) else { return channel.eventLoop.makeSucceededFuture(nil) }
                     return channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", Self.subprotocol)]))
                 },
                 upgradePipelineHandler: { [environment, trustProxy] channel, head in
@@ -58,37 +56,35 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Negotiated>(
                 upgradeConfiguration: NIOTypedHTTPServerUpgradeConfiguration(
                     upgraders: [upgrader],
-                    notUpgradingCompletionHandler: { channel in
+                    notUpgradingCompletionHandler: { [router, endpoints, maxBodyBytes] channel in
                         channel.eventLoop.makeCompletedFuture {
-                            // The same pipeline as Hummingbird's HTTP/1 channel.
                             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                            try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: logger))
-                            let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                            return refused.value ? .refusedUpgrade(http) : .http(http)
+                            try channel.pipeline.syncOperations.addHandler(
+                                HTTPExchangeHandler(responder: router, endpoints: endpoints, maxBodyBytes: maxBodyBytes, logger: logger))
+                            return .http
                         }
                     }))
-            // As Hummingbird configures it: the async channel pipelines requests, the router
-            // handles errors, and HTTPTypes has validated the response headers.
-            configuration.enablePipelining = false
-            configuration.enableErrorHandling = false
+            // NIO's pipelining handler serves requests one at a time and closes idle
+            // connections on shutdown; its error handler answers unparsable requests with 400.
+            configuration.enablePipelining = true
+            configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            try channel.pipeline.syncOperations.addHandler(ParserErrorCloser())
             return Value(negotiated: negotiated, channel: channel)
         }
     }
 
+    /// Returns when the connection has closed, so that a graceful shutdown waits for
+    /// in-flight HTTP requests (the handlers close idle connections when told to quiesce).
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.negotiated.get() {
-            case .http(let http):
-                await handleHTTP(asyncChannel: http, logger: logger)
-            case .refusedUpgrade(let http):
-                try await http.executeThenClose { _, outbound in
-                    try await outbound.write(
-                        contentsOf: [
-                            .head(.init(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])), .end(nil),
-                        ])
+            case .http:
+                try await withTaskCancellationHandler {
+                    try await value.channel.closeFuture.get()
+                } onCancel: {
+                    value.channel.close(promise: nil)
                 }
             case .webSocket:
                 // The RealtimeConnection handler serves the socket from here on.
@@ -106,5 +102,20 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
         return head.headers["Sec-WebSocket-Protocol"]
             .flatMap { $0.split(separator: ",") }
             .contains { $0.trimmingCharacters(in: .whitespaces) == subprotocol }
+    }
+}
+
+/// Closes the connection after an unparsable request, which NIO's error handler has answered
+/// with 400: while the upgrade is still being negotiated nothing else would, and the
+/// connection would stay open.
+private final class ParserErrorCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            context.close(promise: nil)
+        } else {
+            context.fireErrorCaught(error)
+        }
     }
 }
