@@ -194,6 +194,23 @@ import TideModel
         }
     }
 
+    @Test func expectContinueGetsAnInterimResponse() async throws {
+        try await withServer(signIn: false) { server, _ in
+            let connection = try await RawHTTPConnection.connect(server)
+            let query = #"{"query":"{ __typename }"}"#
+            try await connection.send(
+                "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(query.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+            // The interim response has no body: it parses as a response of length 0.
+            let interim = try await connection.receiveResponses(1)
+            #expect(interim.first?.hasPrefix("HTTP/1.1 100 Continue") == true)
+            try await connection.send(query)
+            let responses = try await connection.receiveResponses(2)
+            #expect(responses.last?.hasPrefix("HTTP/1.1 200") == true)
+            #expect(responses.last?.hasSuffix(#"{"data":{"__typename":"Query"}}"#) == true)
+            await connection.close()
+        }
+    }
+
     @Test func connectionCloseIsHonoured() async throws {
         try await withServer(signIn: false) { server, _ in
             for path in ["/healthz", "/metrics"] {  // a direct endpoint, and a route of the router

@@ -61,6 +61,10 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
             if let length = head.headerFields[.contentLength].flatMap(Int.init), length > maxBodyBytes {
                 return refuse(.contentTooLarge, "The request body exceeds \(maxBodyBytes) bytes.", context: context)
             }
+            if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                // The client waits for this before sending the body (RFC 9110 §10.1.1).
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
             state = .collecting(head, context.channel.allocator.buffer(capacity: 0))
         case (.body(var part), .collecting(let head, var body)):
             guard body.readableBytes + part.readableBytes <= maxBodyBytes else {
