@@ -23,7 +23,7 @@ extension Store {
         model: String, id: String?, values: [String: JSONValue], condition: FilterExpression?, actor: String
     ) async throws(StoreError) -> Record {
         let table = try table(model)
-        let id = id ?? UUID().uuidString.lowercased()
+        let id = id ?? RecordCodec.newID()
         try RecordCodec.validateID(id)
         let normalized = try RecordCodec.normalize(values, for: table)
         var row = [JSONValue](repeating: .null, count: table.fields.count)

@@ -5,6 +5,23 @@ import Testing
 
 @Suite("Record writes", .timeLimit(.minutes(1)))
 struct RecordWriteTests {
+    @Test func idsAreCheckedForLengthAndControlCharacters() async throws {
+        try await withStore { store in
+            func accepts(_ id: String) async -> Bool {
+                (try? await store.create(model: "Note", id: id, values: ["title": "t"], condition: nil, actor: "u1")) != nil
+            }
+            // Control characters are Unicode's category Cc, ASCII's and the C1 range alike.
+            for scalar in (0...0x2FF).compactMap(Unicode.Scalar.init) {
+                let isControl = scalar.properties.generalCategory == .control
+                #expect(await accepts("id-\(scalar.value)-\(Character(scalar))") == !isControl, "U+\(String(scalar.value, radix: 16))")
+            }
+            #expect(await accepts(String(repeating: "é", count: 128)), "128 characters, 256 bytes")
+            #expect(!(await accepts(String(repeating: "é", count: 129))))
+            #expect(!(await accepts(String(repeating: "x", count: 129))))
+            #expect(!(await accepts("")))
+        }
+    }
+
     @Test func createGetUpdateDeleteRoundTrip() async throws {
         try await withStore { store in
             let before = Int64(Date().timeIntervalSince1970 * 1000)
@@ -72,7 +89,10 @@ struct RecordWriteTests {
         try await withStore { store in
             let record = try await store.create(model: "Comment", id: nil, values: ["postId": "p"], condition: nil, actor: "a")
             #expect(record.id == record.id.lowercased())
-            #expect(UUID(uuidString: record.id) != nil)
+            #expect(UUID(uuidString: record.id)?.uuidString.lowercased() == record.id)
+            #expect(Array(record.id)[14] == "4", "a random (version 4) UUID")
+            let other = try await store.create(model: "Comment", id: nil, values: ["postId": "p"], condition: nil, actor: "a")
+            #expect(other.id != record.id)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TideModel
 
 /// One stored row: the metadata columns and the model's field columns (`.null` for NULL).
@@ -26,11 +27,43 @@ enum RecordCodec {
     // MARK: Input
 
     /// Validates a record id: non-empty, at most 128 characters, no control characters.
+    /// A random (version 4) UUID in lower case, the form Amplify clients generate.
+    static func newID() -> String {
+        // UUID().uuidString.lowercased() builds the string twice; this is on every create.
+        let bytes = UUID().uuid
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var i = 0
+            withUnsafeBytes(of: bytes) { raw in
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[i] = UInt8(ascii: "-")
+                        i += 1
+                    }
+                    buffer[i] = hex[Int(byte >> 4)]
+                    buffer[i + 1] = hex[Int(byte & 0x0F)]
+                    i += 2
+                }
+            }
+            return i
+        }
+    }
+
     static func validateID(_ id: String) throws(StoreError) {
-        guard !id.isEmpty else { throw .invalidValue(field: "id", reason: "must not be empty") }
-        guard id.count <= 128 else { throw .invalidValue(field: "id", reason: "must be at most 128 characters") }
-        guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidValue(field: "id", reason: "must not contain control characters")
+        let utf8 = id.utf8
+        guard !utf8.isEmpty else { throw .invalidValue(field: "id", reason: "must not be empty") }
+        // Runs on every write: count characters only when the bytes could be too many.
+        guard utf8.count <= 128 || id.count <= 128 else {
+            throw .invalidValue(field: "id", reason: "must be at most 128 characters")
+        }
+        // Control characters (category Cc) are U+0000–U+001F and U+007F–U+009F; in UTF-8 the
+        // last range is 0xC2 followed by 0x80–0x9F.
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) {
+                throw .invalidValue(field: "id", reason: "must not contain control characters")
+            }
+            previous = byte
         }
     }
 
