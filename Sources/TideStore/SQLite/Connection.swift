@@ -1,6 +1,12 @@
 import CSQLite
 import Logging
 
+/// Process-wide SQLite settings, applied once before the first connection opens (SQLite
+/// refuses them after it has initialized). Memory statistics off: with them on, every
+/// allocation inside SQLite takes one global mutex, which the reader threads contended for on
+/// every query (seen as futex calls under `getNote` load).
+private let sqliteConfigured: Bool = tidewater_sqlite3_disable_memstatus() == SQLITE_OK
+
 /// One SQLite connection with a cache of prepared statements keyed by SQL text.
 ///
 /// `@unchecked Sendable`: the connection is opened with `SQLITE_OPEN_NOMUTEX` and is used by one
@@ -18,6 +24,7 @@ final class Connection: @unchecked Sendable {
     static let statementCacheLimit = 256
 
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(StoreError) {
+        _ = sqliteConfigured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
