@@ -73,6 +73,57 @@ import TideStore
         server.removeData()
     }
 
+    /// SIGTERM under concurrent creates: requests in flight are answered, nothing answered is
+    /// lost, no request gets a server error, and the process exits 0.
+    @Test func sigtermUnderLoadFinishesWhatItAcknowledges() async throws {
+        let server = try await ServerProcess()
+        let client = GraphQLClient(server)
+        let acknowledged = Acknowledged()
+        let exitStatus = try await withThrowingTaskGroup(of: Int32?.self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    for i in 0..<10_000 {
+                        let id = "t\(worker)-\(i)"
+                        guard let reply = try? await client.post(
+                            "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id _version } }",
+                            variables: ["input": ["id": .string(id), "title": "stop test"]])
+                        else { return nil }  // refused: the server has stopped accepting
+                        if reply.status >= 500 { acknowledged.recordServerError() }
+                        if let version = reply.json["data"]?["createNote"]?["_version"]?.intValue {
+                            acknowledged.record(id, version)
+                        }
+                    }
+                    return nil
+                }
+            }
+            group.addTask {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while acknowledged.count < 300 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                return await server.stop()
+            }
+            var status: Int32?
+            for try await result in group where result != nil { status = result }
+            return status
+        }
+        #expect(exitStatus == 0)
+        #expect(acknowledged.serverErrors == 0)
+        let acked = acknowledged.all
+        #expect(acked.count >= 300)
+
+        let restarted = try await ServerProcess(dataDirectory: server.dataDirectory)
+        let again = GraphQLClient(restarted)
+        var missing: [String] = []
+        for (id, version) in acked {
+            let data = try await again.data("query G($id: ID!) { getNote(id: $id) { _version } }", variables: ["id": .string(id)])
+            if data["getNote"]?["_version"]?.intValue != version { missing.append(id) }
+        }
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
+        await restarted.stop()
+        server.removeData()
+    }
+
     @Test func sigtermStopsGracefullyWithExitZero() async throws {
         let server = try await ServerProcess()
         _ = try await GraphQLClient(server).data("mutation { createNote(input: {title: \"bye\"}) { id } }")
@@ -154,7 +205,11 @@ import TideStore
 /// Writes the server acknowledged, collected from concurrent workers.
 final class Acknowledged: Sendable {
     private let versions = Mutex<[String: Int64]>([:])
+    private let failures = Atomic<Int>(0)
     func record(_ id: String, _ version: Int64) { versions.withLock { $0[id] = version } }
     var count: Int { versions.withLock { $0.count } }
     var all: [String: Int64] { versions.withLock { $0 } }
+    /// Replies with a 5xx status.
+    func recordServerError() { failures.add(1, ordering: .relaxed) }
+    var serverErrors: Int { failures.load(ordering: .relaxed) }
 }
