@@ -265,9 +265,27 @@ def fmt_rps(x):
     return "n/a" if x is None else f"{x:,.0f}"
 
 
+def combine_rounds(recs):
+    """One row from the rounds of a (server, scenario, connections): medians of req/s and of the
+    latency percentiles, errors and requests summed; a round without a result fails the row."""
+    if len(recs) == 1 or any(r.get("missing") for r in recs):
+        return next((r for r in recs if r.get("missing")), recs[0])
+    row = dict(recs[0])
+    for key in ("rps", "p50_us", "p99_us"):
+        row[key] = statistics.median(r[key] for r in recs)
+    for key in ("requests", "non2xx", "gql_errors", "null_results"):
+        row[key] = sum(r.get(key, 0) for r in recs)
+    row["socket"] = {k: sum(r.get("socket", {}).get(k, 0) for r in recs) for k in recs[0].get("socket", {})}
+    row["rounds_rps"] = [r["rps"] for r in recs]
+    return row
+
+
 def cmd_table(results, md_out, *meta):
     rows = [json.loads(l) for l in open(results) if l.strip()] if os.path.exists(results) else []
-    by = {(r["server"], r["scenario"], r["connections"]): r for r in rows}
+    rounds = {}
+    for r in rows:
+        rounds.setdefault((r["server"], r["scenario"], r["connections"]), []).append(r)
+    by = {key: combine_rounds(recs) for key, recs in rounds.items()}
     order = ["create", "get", "list", "healthz"]
     scen = sorted({r["scenario"] for r in rows}, key=lambda s: order.index(s) if s in order else 99)
     conns = sorted({r["connections"] for r in rows})
@@ -345,6 +363,11 @@ def cmd_table(results, md_out, *meta):
     md.append("|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|")
     for r in table:
         md.append("| " + " | ".join(r) + " |")
+    multi = [(key, r) for key, r in sorted(by.items()) if r.get("rounds_rps")]
+    if multi:
+        md += ["", "Each round's req/s (the table shows medians):", ""]
+        for (server, s, c), r in multi:
+            md.append(f"- {server} {s} {c}: " + " / ".join(fmt_rps(x) for x in r["rounds_rps"]))
     if failures:
         md += ["", "**Failures (rows with errors are not a result):**", ""]
         md += [f"- {f}" for f in failures]

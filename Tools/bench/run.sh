@@ -22,7 +22,7 @@ PB_REQUEST_LOGS=0
 OUT=""
 SCHEMA="$HERE/open.graphql"   # notes open to guests, as PocketBase's public collection
 AUTH_COMPARE=0
-ROUNDS=3
+ROUNDS=""                 # default: 1, or 3 with --auth-compare
 BEARER_SCHEMA="$HERE/open.graphql"
 START_TIMEOUT=60          # seconds to wait for a server's health check
 WRK_TIMEOUT="5s"          # a request slower than this counts as a socket time-out
@@ -46,7 +46,8 @@ Usage: Tools/bench/run.sh [options]
   --bearer-schema PATH  --auth-compare: the bearer server's schema (default open.graphql, where
                         both may use notes: the cost of token verification alone; give
                         Schema/example.graphql to add owner and field rules)
-  --rounds N            --auth-compare: alternate the two N times; the table shows medians (default $ROUNDS)
+  --rounds N            run every scenario N times, Tidewater and PocketBase alternating; the
+                        table shows medians (default 1; 3 with --auth-compare)
   --out FILE            Markdown results (default Tools/bench/results-<date>.md)
   --no-build            do not run swift build; use \$TIDEWATER_BIN or .build/release/tidewater
   --tidewater-only      run Tidewater alone
@@ -203,6 +204,10 @@ run_wrk() {
     envs+=(TIDEWATER_AUTH=)
   fi
   out="$WORK/wrk-$as-$scenario-$c.txt"
+  # Start every run with the page cache's dirty data on disk: PocketBase's commits are not
+  # fsynced, and their write-back during the next run stalled Tidewater's fsyncs (create
+  # rounds at half speed right after a PocketBase create round).
+  timeout 120 sync || log "sync did not finish in 120 s"
   # Bounded: wrk stops itself after DURATION; timeout is the backstop.
   # --foreground keeps wrk in our process group, so Ctrl-C reaches it.
   env "${envs[@]}" timeout --foreground --signal=INT --kill-after=10 "$(( $(seconds_of "$DURATION") + 30 ))" \
@@ -223,12 +228,14 @@ check_alive() {  # a server that died (or was interrupted) ends the benchmark
 }
 
 run_all() {
-  local s c
-  for s in $SCENARIOS; do
-    for c in $CONNECTIONS; do
-      log "$s, $c connection(s), $DURATION"
-      if ((RUN_TIDEWATER)); then run_wrk tidewater "$s" "$c"; fi
-      if ((RUN_POCKETBASE)); then run_wrk pocketbase "$s" "$c"; fi
+  local s c round
+  for round in $(seq "$ROUNDS"); do
+    for s in $SCENARIOS; do
+      for c in $CONNECTIONS; do
+        log "round $round/$ROUNDS: $s, $c connection(s), $DURATION"
+        if ((RUN_TIDEWATER)); then run_wrk tidewater "$s" "$c"; fi
+        if ((RUN_POCKETBASE)); then run_wrk pocketbase "$s" "$c"; fi
+      done
     done
   done
 }
@@ -267,6 +274,8 @@ main() {
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/tidewater-bench.XXXXXX")"
   NOTE_JSON="$(python3 "$BENCH_PY" note-json)"
 
+  if [[ -z "$ROUNDS" ]]; then ROUNDS=$( ((AUTH_COMPARE)) && echo 3 || echo 1 ); fi
+  [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive number, got '$ROUNDS'"
   ensure_wrk
   if ((RUN_POCKETBASE)); then ensure_pocketbase; fi
   if ((RUN_TIDEWATER)); then build_tidewater; fi
@@ -290,7 +299,7 @@ main() {
   python3 "$BENCH_PY" table "$WORK/results.jsonl" "$OUT" \
     "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
     "machine=$(nproc) cores, $(awk '/MemTotal/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB, $(. /etc/os-release && echo "$PRETTY_NAME")" \
-    "wrk=$(wrk --version 2>&1 | head -n1 | awk '{print $2}'), threads = min(2, connections), duration $DURATION per run, load generator on the same machine" \
+    "wrk=$(wrk --version 2>&1 | head -n1 | awk '{print $2}'), threads = min(2, connections), duration $DURATION per run, $ROUNDS round(s) alternating the servers (medians), load generator on the same machine" \
     "tidewater=$tw_version, durability $DURABILITY" \
     "pocketbase=$pb_version (SQLite WAL, synchronous=NORMAL), rate limiter off, request logs $( ((PB_REQUEST_LOGS)) && echo on || echo off), public notes collection" \
     "seed=$SEED_COUNT notes per server before the runs; get picks them round robin" || rc=$?
