@@ -9,9 +9,27 @@ struct ResponseWriter {
     var out = JSONWriter(capacity: 1024)
     var errors: [GraphQLErrorBody] = []
 
-    /// Writes `value` of `type` for `field`; false when it was null in a non-null position and
-    /// nothing usable was written (the caller must null its own position).
-    mutating func write(_ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+    init(types: TypeTable, models: [String: ModelType], variables: [String: JSONValue]) {
+        self.types = types
+        self.models = models
+        self.variables = variables
+        self.path = []
+    }
+
+    /// The response path of the value being written: a stack, so that writing a field costs
+    /// no array of its own; an error copies it.
+    private var path: [GraphQLErrorBody.PathComponent]
+
+    /// Writes `value` of `type` for `field` at `path`; false when it was null in a non-null
+    /// position and nothing usable was written (the caller must null its own position).
+    mutating func write(
+        _ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String, path: [GraphQLErrorBody.PathComponent]
+    ) -> Bool {
+        self.path = path
+        return writeValue(type, value, field: field, parentType: parentType)
+    }
+
+    private mutating func writeValue(_ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String) -> Bool {
         if case .nonNull(let inner) = type {
             guard !value.isNull else {
                 errors.append(
@@ -20,25 +38,23 @@ struct ResponseWriter {
                         locations: [field.location], path: path, code: .internalError))
                 return false
             }
-            return writeNullable(inner, value, field: field, parentType: parentType, path: path)
+            return writeNullable(inner, value, field: field, parentType: parentType)
         }
         let mark = out.count
-        if writeNullable(type, value, field: field, parentType: parentType, path: path) { return true }
+        if writeNullable(type, value, field: field, parentType: parentType) { return true }
         out.truncate(to: mark)
         out.null()
         return true
     }
 
-    private mutating func writeNullable(
-        _ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String, path: [GraphQLErrorBody.PathComponent]
-    ) -> Bool {
+    private mutating func writeNullable(_ type: TypeRef, _ value: OutputValue, field: FieldSelection, parentType: String) -> Bool {
         if value.isNull {
             out.null()
             return true
         }
         switch type {
         case .nonNull:
-            return write(type, value, field: field, parentType: parentType, path: path)
+            return writeValue(type, value, field: field, parentType: parentType)
         case .list(let itemType):
             let items: [OutputValue]
             switch value {
@@ -55,14 +71,18 @@ struct ResponseWriter {
             out.raw("[")
             for (i, item) in items.enumerated() {
                 if i > 0 { out.raw(",") }
-                if !write(itemType, item, field: itemField, parentType: parentType, path: path + [.index(i)]) { return false }
+                path.append(.index(i))
+                let written = writeValue(itemType, item, field: itemField, parentType: parentType)
+                path.removeLast()
+                if !written { return false }
             }
             out.raw("]")
             return true
         case .named(let name):
             switch types.kind(of: name) {
             case .object?:
-                return writeObject(name, value, selections: field, path: path)
+                let fields = field.children.collect(variables: variables, needsCollection: field.childrenNeedCollection)
+                return writeFields(fields, of: name, value)
             default:
                 if case .json(let json) = value { out.write(json) } else { out.null() }
                 return true
@@ -71,12 +91,7 @@ struct ResponseWriter {
     }
 
     /// Writes the selected fields of an object of type `typeName`.
-    mutating func writeObject(_ typeName: String, _ value: OutputValue, selections field: FieldSelection, path: [GraphQLErrorBody.PathComponent]) -> Bool {
-        let fields = field.children.collect(variables: variables, needsCollection: field.childrenNeedCollection)
-        return writeFields(fields, of: typeName, value, path: path)
-    }
-
-    mutating func writeFields(_ fields: [FieldSelection], of typeName: String, _ value: OutputValue, path: [GraphQLErrorBody.PathComponent]) -> Bool {
+    private mutating func writeFields(_ fields: [FieldSelection], of typeName: String, _ value: OutputValue) -> Bool {
         out.raw("{")
         for (i, child) in fields.enumerated() {
             if i > 0 { out.raw(",") }
@@ -91,9 +106,10 @@ struct ResponseWriter {
                 continue
             }
             let childValue = fieldValue(child.name, of: value, typeName: typeName)
-            if !write(childType, childValue, field: child, parentType: typeName, path: path + [.key(child.responseKey)]) {
-                return false
-            }
+            path.append(.key(child.responseKey))
+            let written = writeValue(childType, childValue, field: child, parentType: typeName)
+            path.removeLast()
+            if !written { return false }
         }
         out.raw("}")
         return true

@@ -5,7 +5,8 @@ import NIOCore
 /// through the router: the hot paths, whose work is mostly synchronous.
 protocol DirectEndpoint: Sendable {
     /// Runs on the event loop, so it must not block: anything that waits goes in `.later`.
-    func respond(to request: HTTPRequest, body: ByteBuffer, peer: SocketAddress?) -> EndpointReply
+    /// `peerAddress` is the connection's remote IP address (``ClientAddress``).
+    func respond(to request: HTTPRequest, body: ByteBuffer, peerAddress: String) -> EndpointReply
 }
 
 enum EndpointReply: Sendable {

@@ -40,6 +40,8 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let maxBodyBytes: Int
     private let logger: Logger
     private var state = State.idle
+    /// The peer's address, formatted once: rate limits key anonymous callers by it.
+    private var peerAddress: String?
 
     /// `endpoints` by path are served on the event loop; every other path goes to `responder`.
     init(responder: @escaping Responder, endpoints: [String: any DirectEndpoint], maxBodyBytes: Int, logger: Logger) {
@@ -108,7 +110,9 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private func serve(_ head: HTTPRequest, body: ByteBuffer, with endpoint: any DirectEndpoint, context: ChannelHandlerContext) {
         let closes = Self.closes(head)
-        switch endpoint.respond(to: head, body: body, peer: context.channel.remoteAddress) {
+        let peerAddress = self.peerAddress ?? ClientAddress.address(of: context.channel.remoteAddress)
+        self.peerAddress = peerAddress
+        switch endpoint.respond(to: head, body: body, peerAddress: peerAddress) {
         case .now(let reply):
             finish(reply, context: context, closes: closes)
         case .later(let body):

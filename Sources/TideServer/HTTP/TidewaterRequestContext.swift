@@ -27,11 +27,20 @@ enum ClientAddress {
     /// The peer, or with `trustProxy` the last `X-Forwarded-For` entry (the one the proxy in
     /// front of us appended; earlier entries are client-supplied).
     static func resolve(peer: SocketAddress?, forwardedFor: [String], trustProxy: Bool) -> String {
+        resolve(peerAddress: address(of: peer), forwardedFor: forwardedFor, trustProxy: trustProxy)
+    }
+
+    /// The same, with the peer's address already formatted (once per connection).
+    static func resolve(peerAddress: String, forwardedFor: [String], trustProxy: Bool) -> String {
         if trustProxy, let forwarded = forwardedFor.last {
             let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             if !last.isEmpty { return last }
         }
-        return peer?.ipAddress ?? "unknown"
+        return peerAddress
+    }
+
+    static func address(of peer: SocketAddress?) -> String {
+        peer?.ipAddress ?? "unknown"
     }
 }
 

@@ -23,7 +23,7 @@ struct GraphQLEndpoint: DirectEndpoint {
     let limiter: RateLimiter?
     let trustProxy: Bool
 
-    func respond(to request: HTTPRequest, body: ByteBuffer, peer: SocketAddress?) -> EndpointReply {
+    func respond(to request: HTTPRequest, body: ByteBuffer, peerAddress: String) -> EndpointReply {
         let start = ContinuousClock.now
         let modern = Self.acceptsGraphQLResponse(request.headerFields)
         let allowsMutations: Bool
@@ -36,7 +36,7 @@ struct GraphQLEndpoint: DirectEndpoint {
                     .methodNotAllowed, detail: "Use POST (or GET for queries).", headers: [.allow: "GET, POST"]))
         }
         let principal: Principal
-        switch admit(request, peer: peer, modern: modern) {
+        switch admit(request, peerAddress: peerAddress, modern: modern) {
         case .success(let admitted): principal = admitted
         case .failure(let refusal): return .now(refusal.reply)
         }
@@ -101,7 +101,7 @@ struct GraphQLEndpoint: DirectEndpoint {
     }
 
     /// Authenticates the caller and takes a rate-limit token.
-    private func admit(_ request: HTTPRequest, peer: SocketAddress?, modern: Bool) -> Result<Principal, Refusal> {
+    private func admit(_ request: HTTPRequest, peerAddress: String, modern: Bool) -> Result<Principal, Refusal> {
         let principal: Principal
         do {
             principal = try authenticate(try RequestCredentials(request.headerFields)).principal
@@ -118,7 +118,7 @@ struct GraphQLEndpoint: DirectEndpoint {
             switch principal {
             case .anonymous:
                 key = "ip:" + ClientAddress.resolve(
-                    peer: peer, forwardedFor: request.headerFields[values: .xForwardedFor], trustProxy: trustProxy)
+                    peerAddress: peerAddress, forwardedFor: request.headerFields[values: .xForwardedFor], trustProxy: trustProxy)
             default: key = principal.actor
             }
             if let wait = limiter.acquire(key) {

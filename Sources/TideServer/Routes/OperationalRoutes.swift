@@ -19,7 +19,7 @@ struct OperationalRoutes {
 
 /// `GET /healthz`: the process serves requests (the transport ceiling in benchmarks).
 struct HealthEndpoint: DirectEndpoint {
-    func respond(to request: HTTPRequest, body: ByteBuffer, peer: SocketAddress?) -> EndpointReply {
+    func respond(to request: HTTPRequest, body: ByteBuffer, peerAddress: String) -> EndpointReply {
         guard request.method == .get || request.method == .head else {
             return .now(ProblemResponse.reply(.methodNotAllowed, detail: "Use GET.", headers: [.allow: "GET, HEAD"]))
         }
