@@ -208,6 +208,7 @@ run_wrk() {
   # fsynced, and their write-back during the next run stalled Tidewater's fsyncs (create
   # rounds at half speed right after a PocketBase create round).
   timeout 120 sync || log "sync did not finish in 120 s"
+  wait_idle
   # Bounded: wrk stops itself after DURATION; timeout is the backstop.
   # --foreground keeps wrk in our process group, so Ctrl-C reaches it.
   env "${envs[@]}" timeout --foreground --signal=INT --kill-after=10 "$(( $(seconds_of "$DURATION") + 30 ))" \
@@ -216,6 +217,29 @@ run_wrk() {
   python3 "$BENCH_PY" record "$WORK/results.jsonl" "$as" "$scenario" "$c" "$out" \
     || { cat "$out" >&2; die "could not read wrk's result"; }
   check_alive
+}
+
+# Waits (at most 30 s) until neither server used more than 5 % of a core over half a second:
+# PocketBase writes its request log in the background after a run, which took CPU from
+# Tidewater's next run.
+cpu_ticks() {  # utime + stime of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+wait_idle() {
+  local pids=() p deadline=$((SECONDS + 30)) before after busy hz
+  hz=$(getconf CLK_TCK)
+  if ((RUN_TIDEWATER)); then pids+=("$TW_PID"); fi
+  if ((RUN_POCKETBASE)); then pids+=("$PB_PID"); fi
+  while ((SECONDS < deadline)); do
+    busy=0
+    for p in "${pids[@]}"; do
+      before=$(cpu_ticks "$p"); sleep 0.5; after=$(cpu_ticks "$p")
+      # more than 5 % of a core over the half second
+      if (( (after - before) * 100 > hz * 5 / 2 )); then busy=1; fi
+    done
+    ((busy)) || return 0
+  done
+  log "servers still busy after 30 s; running anyway"
 }
 
 check_alive() {  # a server that died (or was interrupted) ends the benchmark
