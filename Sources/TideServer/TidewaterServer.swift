@@ -122,7 +122,7 @@ public struct TidewaterServer: Sendable {
             responder: responder,
             // Hummingbird's per-connection responder goes unused: HTTPExchangeHandler runs the router itself.
             server: HTTPServerBuilder { [configuration] _ in
-                RealtimeServerChannel(
+                ServerConnectionChannel(
                     router: { request, context in try await responder.respond(to: request, context: context) },
                     endpoints: endpoints, maxBodyBytes: configuration.maxBodyBytes, environment: realtime, trustProxy: configuration.trustProxy)
             },

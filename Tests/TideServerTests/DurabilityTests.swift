@@ -11,46 +11,12 @@ import TideStore
     /// a restart, at its version, and the change feed must have no holes.
     @Test func acknowledgedWritesSurviveSIGKILL() async throws {
         let server = try await ServerProcess()
-        let client = GraphQLClient(server)
-        let acknowledged = Acknowledged()
-        let workers = 16
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    for i in 0..<10_000 {
-                        let id = "w\(worker)-\(i)"
-                        guard let reply = try? await client.post(
-                            "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id _version } }",
-                            variables: ["input": ["id": .string(id), "title": "crash test"]])
-                        else { return }  // the server died under us
-                        if let version = reply.json["data"]?["createNote"]?["_version"]?.intValue {
-                            acknowledged.record(id, version)
-                        }
-                    }
-                }
-            }
-            group.addTask {
-                // Let load build up, then kill without warning.
-                let deadline = ContinuousClock.now + .seconds(20)
-                while acknowledged.count < 300 && ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                await server.crash()
-            }
-            try await group.waitForAll()
-        }
+        // Let load build up, then kill without warning.
+        let (acknowledged, _) = try await createUnderLoad(server, idPrefix: "w") { await server.crash() }
         let acked = acknowledged.all
         #expect(acked.count >= 300)
-
-        let restarted = try await ServerProcess(dataDirectory: server.dataDirectory)
-        let again = GraphQLClient(restarted)
-        var missing: [String] = []
-        for (id, version) in acked {
-            let data = try await again.data("query G($id: ID!) { getNote(id: $id) { _version } }", variables: ["id": .string(id)])
-            if data["getNote"]?["_version"]?.intValue != version { missing.append(id) }
-        }
+        let missing = try await lostAfterRestart(server, acked)
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
-        await restarted.stop()
 
         // Inspect the feed in the real database file: seq must be 1…N without holes.
         let schema = try SchemaLoader.load(path: ServerProcess.packageRoot.appendingPathComponent("Schema/example.graphql").path)
@@ -77,17 +43,32 @@ import TideStore
     /// lost, no request gets a server error, and the process exits 0.
     @Test func sigtermUnderLoadFinishesWhatItAcknowledges() async throws {
         let server = try await ServerProcess()
+        let (acknowledged, exitStatus) = try await createUnderLoad(server, idPrefix: "t") { await server.stop() }
+        #expect(exitStatus == 0)
+        #expect(acknowledged.serverErrors == 0)
+        let acked = acknowledged.all
+        #expect(acked.count >= 300)
+        let missing = try await lostAfterRestart(server, acked)
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
+        server.removeData()
+    }
+
+    /// Sixteen workers create notes until the server stops answering; once 300 creates are
+    /// acknowledged (or after 20 s) `interrupt` stops the server, and its result is returned.
+    private func createUnderLoad<Result: Sendable>(
+        _ server: ServerProcess, idPrefix: String, interrupt: @escaping @Sendable () async -> Result
+    ) async throws -> (Acknowledged, Result) {
         let client = GraphQLClient(server)
         let acknowledged = Acknowledged()
-        let exitStatus = try await withThrowingTaskGroup(of: Int32?.self) { group in
+        let result = try await withThrowingTaskGroup(of: Result?.self) { group in
             for worker in 0..<16 {
                 group.addTask {
                     for i in 0..<10_000 {
-                        let id = "t\(worker)-\(i)"
+                        let id = "\(idPrefix)\(worker)-\(i)"
                         guard let reply = try? await client.post(
                             "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id _version } }",
-                            variables: ["input": ["id": .string(id), "title": "stop test"]])
-                        else { return nil }  // refused: the server has stopped accepting
+                            variables: ["input": ["id": .string(id), "title": "under load"]])
+                        else { return nil }  // the server died or stopped accepting
                         if reply.status >= 500 { acknowledged.recordServerError() }
                         if let version = reply.json["data"]?["createNote"]?["_version"]?.intValue {
                             acknowledged.record(id, version)
@@ -101,27 +82,26 @@ import TideStore
                 while acknowledged.count < 300 && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                return await server.stop()
+                return await interrupt()
             }
-            var status: Int32?
-            for try await result in group where result != nil { status = result }
-            return status
+            var result: Result?
+            for try await outcome in group where outcome != nil { result = outcome }
+            return result
         }
-        #expect(exitStatus == 0)
-        #expect(acknowledged.serverErrors == 0)
-        let acked = acknowledged.all
-        #expect(acked.count >= 300)
+        return (acknowledged, result!)
+    }
 
+    /// The acknowledged creates a restarted server does not have at their version.
+    private func lostAfterRestart(_ server: ServerProcess, _ acked: [String: Int64]) async throws -> [String] {
         let restarted = try await ServerProcess(dataDirectory: server.dataDirectory)
-        let again = GraphQLClient(restarted)
+        let client = GraphQLClient(restarted)
         var missing: [String] = []
         for (id, version) in acked {
-            let data = try await again.data("query G($id: ID!) { getNote(id: $id) { _version } }", variables: ["id": .string(id)])
+            let data = try await client.data("query G($id: ID!) { getNote(id: $id) { _version } }", variables: ["id": .string(id)])
             if data["getNote"]?["_version"]?.intValue != version { missing.append(id) }
         }
-        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
         await restarted.stop()
-        server.removeData()
+        return missing
     }
 
     @Test func sigtermStopsGracefullyWithExitZero() async throws {

@@ -127,7 +127,8 @@ public final class GraphQLEngine: Sendable {
     private func runMutation(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var outcomes: [String: Result<Resolution, GraphQLErrorBody>] = [:]
-        for field in rootFields where outcomes[field.responseKey] == nil {
+        // Collected fields have distinct response keys.
+        for field in rootFields {
             guard let (generated, definition) = rootField(field, of: operation.kind.rootType) else { continue }
             do {
                 let arguments = try coerceArguments(field, definition: definition, variables: variables)

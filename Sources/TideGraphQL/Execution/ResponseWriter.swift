@@ -8,17 +8,15 @@ struct ResponseWriter {
     let variables: [String: JSONValue]
     var out = JSONWriter(capacity: 1024)
     var errors: [GraphQLErrorBody] = []
+    /// The response path of the value being written: a stack, so that writing a field costs
+    /// no array of its own; an error copies it.
+    private var path: [GraphQLErrorBody.PathComponent] = []
 
     init(types: TypeTable, models: [String: ModelType], variables: [String: JSONValue]) {
         self.types = types
         self.models = models
         self.variables = variables
-        self.path = []
     }
-
-    /// The response path of the value being written: a stack, so that writing a field costs
-    /// no array of its own; an error copies it.
-    private var path: [GraphQLErrorBody.PathComponent]
 
     /// Writes `value` of `type` for `field` at `path`; false when it was null in a non-null
     /// position and nothing usable was written (the caller must null its own position).

@@ -13,7 +13,7 @@ import NIOHTTPTypes
 /// channel, and every request part and response part crosses between that task and the event
 /// loop. Measured here, that machinery and the task hops cost more CPU than the GraphQL
 /// request they carried: a query answered on the loop, with no task at all, leaves the cores
-/// to the work (docs/DESIGN.md "HTTP: requests answered on the event loop").
+/// to the work (docs/DESIGN.md, "Requests answered on the event loop").
 ///
 /// Requests are answered one at a time: NIO's `HTTPServerPipelineHandler` ahead of this handler
 /// holds back a pipelined request until the previous response has ended, and closes idle

@@ -6,19 +6,20 @@ import TideModel
 struct ProblemResponse {
     static let mediaType = "application/problem+json"
 
-    static func make(_ status: HTTPResponse.Status, detail: String, headers extra: HTTPFields = [:]) -> Response {
-        var headers: HTTPFields = [.contentType: mediaType]
-        headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body(status, detail: detail))))
+    /// For Hummingbird's router.
+    static func make(_ status: HTTPResponse.Status, detail: String, headers: HTTPFields = [:]) -> Response {
+        let reply = reply(status, detail: detail, headers: headers)
+        return Response(status: status, headers: reply.head.headerFields, body: ResponseBody(byteBuffer: reply.body))
     }
 
+    /// For the direct endpoints and the connection handler.
     static func reply(_ status: HTTPResponse.Status, detail: String, headers extra: HTTPFields = [:]) -> HTTPReply {
         var headers: HTTPFields = [.contentType: mediaType]
         headers.append(contentsOf: extra)
         return HTTPReply(status: status, headers: headers, body: body(status, detail: detail))
     }
 
-    static func body(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
+    private     static func body(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
         let body: JSONValue = [
             "type": "about:blank",
             "title": .string(status.reasonPhrase),

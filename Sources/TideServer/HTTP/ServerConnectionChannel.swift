@@ -7,15 +7,16 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
-/// The server's HTTP/1.1 connections (ARCHITECTURE §7): plain requests go to the router;
-/// `GET /graphql` offering the subprotocol `graphql-transport-ws` is upgraded to a WebSocket
-/// served by a ``RealtimeConnection`` handler on the socket's event loop.
+/// Every connection to the server (ARCHITECTURE §7), as Hummingbird's child channel: plain
+/// HTTP/1.1 requests are served by an ``HTTPExchangeHandler``; `GET /graphql` offering the
+/// subprotocol `graphql-transport-ws` is upgraded to a WebSocket served by a
+/// ``RealtimeConnection`` handler on the socket's event loop.
 ///
-/// Hummingbird's WebSocket support runs every socket as a few Swift tasks behind an async
-/// channel; a subscription server holds thousands of mostly idle sockets and writes each event
-/// to all of them, so here a socket is a channel handler and nothing else: no task waits on it,
-/// and the hub's events are written in place.
-struct RealtimeServerChannel: ServerChildChannel {
+/// Hummingbird's own channels run every connection as Swift tasks behind an async channel; a
+/// subscription server holds thousands of mostly idle sockets and writes each event to all of
+/// them, and a request's parts crossing between task and event loop cost more than a query, so
+/// here a connection is channel handlers and nothing else.
+struct ServerConnectionChannel: ServerChildChannel {
     static let subprotocol = "graphql-transport-ws"
 
     enum Negotiated: Sendable {
