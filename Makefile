@@ -21,7 +21,7 @@ serve: deps
 ## independent checks: graphql-core conformance, Python gql subscriptions).
 test: deps
 	swift build
-	swift test
+	bash Tools/test/swift-test.sh
 	bash Tools/conformance/run.sh
 	bash Tools/realtime/run.sh
 

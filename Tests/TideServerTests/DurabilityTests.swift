@@ -153,32 +153,17 @@ import TideStore
         defer { try? FileManager.default.removeItem(at: folder) }
         let bad = folder.appendingPathComponent("bad.graphql")
         try "type Note @model @ttl(field: \"title\") {\n  id: ID!\n  title: String @nope\n}\n".write(to: bad, atomically: true, encoding: .utf8)
-        let check = try runCLI(["schema", "check", bad.path])
+        let check = try await runTidewater(["schema", "check", bad.path])
         #expect(check.status != 0)
         #expect(check.stderr.contains("\(bad.path):3:17:"), "unknown directive reported at its position: \(check.stderr)")
         #expect(check.stderr.contains("@ttl"))
 
         let example = ServerProcess.packageRoot.appendingPathComponent("Schema/example.graphql").path
-        let ok = try runCLI(["schema", "check", example])
+        let ok = try await runTidewater(["schema", "check", example])
         #expect(ok.status == 0)
-        let printed = try runCLI(["schema", "print", example])
+        let printed = try await runTidewater(["schema", "print", example])
         #expect(printed.status == 0)
         #expect(printed.stdout.contains("listNotes(filter: ModelNoteFilterInput, limit: Int, nextToken: String): ModelNoteConnection"))
-    }
-
-    private func runCLI(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = ServerProcess.binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }
 

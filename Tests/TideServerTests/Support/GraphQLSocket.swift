@@ -91,7 +91,7 @@ final class GraphQLSocket: Sendable {
     }
 
     func sendText(_ text: String) async throws {
-        try await channel.writeAndFlush(Self.frame(.text, ByteBuffer(string: text))).get()
+        try await channel.writeAndFlush(Self.frame(.text, ByteBuffer(string: text))).get(within: .seconds(10), "sending a message")
     }
 
     /// One text message sent as several WebSocket frames (a first frame and continuations).
@@ -101,7 +101,7 @@ final class GraphQLSocket: Sendable {
         for start in stride(from: 0, to: bytes.count, by: size) {
             let end = min(start + size, bytes.count)
             let frame = Self.frame(start == 0 ? .text : .continuation, ByteBuffer(bytes: bytes[start..<end]), fin: end == bytes.count)
-            try await channel.writeAndFlush(frame).get()
+            try await channel.writeAndFlush(frame).get(within: .seconds(10), "sending a frame")
         }
     }
 
@@ -152,7 +152,7 @@ final class GraphQLSocket: Sendable {
     func close() async {
         var code = ByteBuffer()
         code.write(webSocketErrorCode: .normalClosure)
-        try? await channel.writeAndFlush(Self.frame(.connectionClose, code)).get()
+        try? await channel.writeAndFlush(Self.frame(.connectionClose, code)).get(within: .seconds(5), "sending close")
         _ = try? await closeCode(timeout: .seconds(5))
         try? await channel.close()
     }

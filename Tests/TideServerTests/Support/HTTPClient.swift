@@ -6,6 +6,11 @@ import FoundationNetworking
 #endif
 
 /// A real HTTP client (URLSession, libcurl underneath) for talking to the server under test.
+///
+/// One session serves the whole test process: on Linux every URLSession holds its own libcurl
+/// multi handle, threads and descriptors until it is invalidated. Each request also has an
+/// overall deadline, so a request whose completion never arrives fails its test instead of
+/// stalling the run.
 struct HTTPClient: Sendable {
     struct Reply {
         var status: Int
@@ -19,9 +24,10 @@ struct HTTPClient: Sendable {
         }
     }
 
-    let session: URLSession = {
+    private static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 30
+        configuration.httpMaximumConnectionsPerHost = 64
         return URLSession(configuration: configuration)
     }()
 
@@ -30,7 +36,9 @@ struct HTTPClient: Sendable {
         request.httpMethod = method
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         request.httpBody = body
-        let (data, response) = try await session.data(for: request)
+        let (data, response) = try await withDeadline(.seconds(45), "\(method) \(url.path)") { [request] in
+            try await Self.session.data(for: request)
+        }
         let http = response as! HTTPURLResponse
         var replyHeaders: [String: String] = [:]
         for (k, v) in http.allHeaderFields { replyHeaders["\(k)"] = "\(v)" }

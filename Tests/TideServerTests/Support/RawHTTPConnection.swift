@@ -21,7 +21,7 @@ struct RawHTTPConnection {
     }
 
     func send(_ text: String) async throws {
-        try await channel.writeAndFlush(ByteBuffer(string: text)).get()
+        try await channel.writeAndFlush(ByteBuffer(string: text)).get(within: .seconds(20), "sending \(text.utf8.count) bytes")
     }
 
     /// What arrived until the server closed the connection (`closed`), or until `timeout`.

@@ -120,9 +120,10 @@ final class ServerProcess: @unchecked Sendable {
         }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+            let killed = ContinuousClock.now + .seconds(10)
+            while process.isRunning && ContinuousClock.now < killed { try? await Task.sleep(for: .milliseconds(20)) }
         }
-        return process.terminationStatus
+        return process.isRunning ? -1 : process.terminationStatus
     }
 
     func removeData() {
