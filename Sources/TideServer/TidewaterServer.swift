@@ -124,7 +124,8 @@ public struct TidewaterServer: Sendable {
             server: HTTPServerBuilder { [configuration] _ in
                 ServerConnectionChannel(
                     router: { request, context in try await responder.respond(to: request, context: context) },
-                    endpoints: endpoints, maxBodyBytes: configuration.maxBodyBytes, environment: realtime, trustProxy: configuration.trustProxy)
+                    endpoints: endpoints, maxBodyBytes: configuration.maxBodyBytes, idleTimeout: configuration.httpIdleTimeout,
+                    environment: realtime, trustProxy: configuration.trustProxy)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in

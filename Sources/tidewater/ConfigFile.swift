@@ -35,6 +35,10 @@ enum ConfigFile {
                 }
                 configuration.durability = d
             case "maxBodyBytes": configuration.maxBodyBytes = try int()
+            case "httpIdleTimeoutSeconds":
+                let seconds = try int()
+                guard seconds > 0 else { throw Problem(description: "\(path): httpIdleTimeoutSeconds must be positive") }
+                configuration.httpIdleTimeout = .seconds(seconds)
             case "maxDepth": configuration.limits.maxDepth = try int()
             case "maxAliases": configuration.limits.maxAliases = try int()
             case "maxPageSize": configuration.limits.maxPageSize = try int()

@@ -38,6 +38,8 @@ struct Serve: AsyncParsableCommand {
     var authRateLimit: RateLimitSetting?
     @Option(help: "Requests per user, API key or anonymous address on /graphql, e.g. 100/s (the default), or off.")
     var graphqlRateLimit: RateLimitSetting?
+    @Option(help: "Seconds an HTTP connection may send nothing while no request on it is being answered. Default: 60")
+    var httpIdleTimeout: Double?
     @Option(help: "WebSocket: seconds a new socket may take to send connection_init. Default: 10")
     var wsInitTimeout: Double?
     @Option(help: "WebSocket: seconds between the server's protocol pings; 0 turns them off. Default: 30")
@@ -48,6 +50,12 @@ struct Serve: AsyncParsableCommand {
     var wsMaxConnections: Int?
     @Option(help: "WebSocket: subscriptions and running operations per connection. Default: 100")
     var wsMaxOperations: Int?
+
+    func validate() throws {
+        if let httpIdleTimeout, !(httpIdleTimeout > 0) {
+            throw ValidationError("--http-idle-timeout must be a positive number of seconds.")
+        }
+    }
 
     func run() async throws {
         // Run Swift concurrency on NIO's event loops, so a request never hops between the I/O
@@ -71,6 +79,7 @@ struct Serve: AsyncParsableCommand {
         if trustProxy { configuration.trustProxy = true }
         if let authRateLimit { configuration.authRateLimit = authRateLimit.limit }
         if let graphqlRateLimit { configuration.graphQLRateLimit = graphqlRateLimit.limit }
+        if let httpIdleTimeout { configuration.httpIdleTimeout = .milliseconds(Int64(httpIdleTimeout * 1000)) }
         if let wsInitTimeout { configuration.realtime.initTimeout = .milliseconds(Int64(wsInitTimeout * 1000)) }
         if let wsPingInterval {
             configuration.realtime.pingInterval = wsPingInterval > 0 ? .milliseconds(Int64(wsPingInterval * 1000)) : nil

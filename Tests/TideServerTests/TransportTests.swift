@@ -250,4 +250,37 @@ import TideModel
             #expect(closed)
         }
     }
+
+    /// With a one-second idle timeout: connections that send nothing, stop part-way through a
+    /// request head or body, or stay idle after an answer are closed; a WebSocket is not.
+    @Test func idleHTTPConnectionsAreClosed() async throws {
+        try await withServer(extraArguments: ["--http-idle-timeout", "1"], signIn: false) { server, _ in
+            let body = #"{"query":"{ __typename }"}"#
+            let cases = [
+                ("nothing sent", ""),
+                ("part of a head", "GET /healthz HTTP/1.1\r\nHo"),
+                ("part of a body", "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"),
+                ("idle after an answer", "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"),
+            ]
+            let socket = try await GraphQLSocket.connect(server)
+            try await socket.initialize()
+            for (name, text) in cases {
+                let connection = try await RawHTTPConnection.connect(server)
+                let start = ContinuousClock.now
+                if !text.isEmpty { try await connection.send(text) }
+                let (received, closed) = try await connection.receiveUntilClosed(timeout: .seconds(10))
+                #expect(closed, "\(name): closed by the server")
+                #expect(ContinuousClock.now - start >= .milliseconds(900), "\(name): not before the timeout")
+                if name == "idle after an answer" {
+                    #expect(received.hasPrefix("HTTP/1.1 200"), "the request was answered before the connection idled")
+                } else {
+                    #expect(received.isEmpty, "\(name): closed without an answer, got \(received)")
+                }
+            }
+            // The WebSocket has been quiet for longer than the timeout and still answers.
+            try await socket.send(["type": "ping"])
+            #expect(try await socket.next(skipPings: false)["type"] == "pong")
+            await socket.close()
+        }
+    }
 }

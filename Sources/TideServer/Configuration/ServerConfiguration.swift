@@ -14,6 +14,10 @@ public struct ServerConfiguration: Sendable {
     public var durability: Durability = .full
     /// Largest request body accepted on `/graphql`.
     public var maxBodyBytes: Int = 1 << 20
+    /// An HTTP connection on which nothing arrives for this long is closed unless a request on it
+    /// is being answered: idle keep-alive connections, and clients that stop half-way through a
+    /// request (WebSocket connections keep themselves alive with pings instead).
+    public var httpIdleTimeout: Duration = .seconds(60)
     public var limits = GraphQLLimits()
     public var tombstoneRetentionSeconds: Int64 = 30 * 86_400
     public var feedRetentionSeconds: Int64 = 86_400

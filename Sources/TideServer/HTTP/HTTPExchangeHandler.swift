@@ -102,6 +102,18 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
         state = .refused(written: write(reply, context: context))
     }
 
+    /// Nothing read for the idle timeout: close, unless a request is being answered (the wait is
+    /// then ours, not the client's).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case .read? = event as? IdleStateHandler.IdleStateEvent else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        switch state {
+        case .idle, .collecting, .refused: context.close(promise: nil)
+        case .responding: break
+        }
+    }
+
     /// An unparsable request (NIO's error handler has answered 400) or a socket error.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("HTTP connection error", metadata: ["error": "\(error)"])

@@ -18,6 +18,8 @@ import NIOWebSocket
 /// here a connection is channel handlers and nothing else.
 struct ServerConnectionChannel: ServerChildChannel {
     static let subprotocol = "graphql-transport-ws"
+    private static let idleHandlerName = "tidewater.idle"
+    private static let guardHandlerName = "tidewater.negotiation-guard"
 
     enum Negotiated: Sendable {
         /// Served by an ``HTTPExchangeHandler`` until the connection closes.
@@ -33,11 +35,15 @@ struct ServerConnectionChannel: ServerChildChannel {
     let router: HTTPExchangeHandler.Responder
     let endpoints: [String: any DirectEndpoint]
     let maxBodyBytes: Int
+    /// Read-idle time after which an HTTP connection not being answered is closed.
+    let idleTimeout: Duration
     let environment: RealtimeEnvironment
     let trustProxy: Bool
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // Nothing read for `idleTimeout` fires an event that the NegotiationGuard (before the
+            // first request) or the HTTPExchangeHandler (after it) acts on.
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: environment.configuration.maxMessageBytes,
                 shouldUpgrade: { channel, head in
@@ -47,6 +53,9 @@ struct ServerConnectionChannel: ServerChildChannel {
                 },
                 upgradePipelineHandler: { [environment, trustProxy] channel, head in
                     channel.eventLoop.makeCompletedFuture {
+                        // A WebSocket keeps itself alive with protocol pings (RealtimeConnection).
+                        channel.pipeline.syncOperations.removeHandler(name: Self.idleHandlerName, promise: nil)
+                        channel.pipeline.syncOperations.removeHandler(name: Self.guardHandlerName, promise: nil)
                         let address = ClientAddress.resolve(
                             peer: channel.remoteAddress, forwardedFor: head.headers["X-Forwarded-For"], trustProxy: trustProxy)
                         try channel.pipeline.syncOperations.addHandler(
@@ -59,6 +68,7 @@ struct ServerConnectionChannel: ServerChildChannel {
                     upgraders: [upgrader],
                     notUpgradingCompletionHandler: { [router, endpoints, maxBodyBytes] channel in
                         channel.eventLoop.makeCompletedFuture {
+                            channel.pipeline.syncOperations.removeHandler(name: Self.guardHandlerName, promise: nil)
                             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                             try channel.pipeline.syncOperations.addHandler(
                                 HTTPExchangeHandler(responder: router, endpoints: endpoints, maxBodyBytes: maxBodyBytes, logger: logger))
@@ -70,8 +80,10 @@ struct ServerConnectionChannel: ServerChildChannel {
             configuration.enablePipelining = true
             configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
+            try channel.pipeline.syncOperations.addHandler(
+                IdleStateHandler(readTimeout: TimeAmount(idleTimeout)), name: Self.idleHandlerName)
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            try channel.pipeline.syncOperations.addHandler(ParserErrorCloser())
+            try channel.pipeline.syncOperations.addHandler(NegotiationGuard(), name: Self.guardHandlerName)
             return Value(negotiated: negotiated, channel: channel)
         }
     }
@@ -106,10 +118,10 @@ struct ServerConnectionChannel: ServerChildChannel {
     }
 }
 
-/// Closes the connection after an unparsable request, which NIO's error handler has answered
-/// with 400: while the upgrade is still being negotiated nothing else would, and the
-/// connection would stay open.
-private final class ParserErrorCloser: ChannelInboundHandler, RemovableChannelHandler {
+/// Closes the connection until its first request head has arrived (and the upgrade is decided),
+/// when nothing else would: after an unparsable request, which NIO's error handler has answered
+/// with 400, and when the client sends nothing (or only part of a head) for the idle timeout.
+private final class NegotiationGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -117,6 +129,14 @@ private final class ParserErrorCloser: ChannelInboundHandler, RemovableChannelHa
             context.close(promise: nil)
         } else {
             context.fireErrorCaught(error)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .read? = event as? IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }
