@@ -5,7 +5,7 @@ import Testing
 
 /// AUTOMERGE in the writer: a stale update is merged into the stored record inside its own
 /// write transaction (ARCHITECTURE §4).
-@Suite("Conflict merging", .timeLimit(.minutes(1)))
+@Suite("Conflict merging", .timeLimit(.minutes(5)))
 struct ConflictMergeTests {
     static let item = EmbeddedType(
         name: "Item",

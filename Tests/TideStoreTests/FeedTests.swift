@@ -3,7 +3,7 @@ import TideModel
 import TideStore
 import Testing
 
-@Suite("Change feed", .timeLimit(.minutes(1)))
+@Suite("Change feed", .timeLimit(.minutes(5)))
 struct FeedTests {
     @Test func entriesCarryOperationsAndImages() async throws {
         try await withStore { store in

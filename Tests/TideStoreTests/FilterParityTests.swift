@@ -18,7 +18,7 @@ struct SeededGenerator: RandomNumberGenerator {
 /// Property test: for random records and random filters, `list(filter)` (compiled to SQL) returns
 /// exactly the records for which `FilterEvaluator.matches` holds, so SQL and in-memory
 /// semantics stay identical.
-@Suite("Filter SQL ↔ evaluator parity", .timeLimit(.minutes(2)))
+@Suite("Filter SQL ↔ evaluator parity", .timeLimit(.minutes(5)))
 struct FilterParityTests {
     static let strings: [String] = [
         "", "a", "ab", "abc", "abd", "b", "B", "ba", "é", "e\u{301}", "ée", "zz", "a b", "%", "_", "a%", "\u{1F600}", "a\u{0}b",

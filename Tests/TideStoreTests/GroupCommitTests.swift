@@ -3,7 +3,7 @@ import TideModel
 import TideStore
 import Testing
 
-@Suite("Group commit and durability", .timeLimit(.minutes(1)))
+@Suite("Group commit and durability", .timeLimit(.minutes(5)))
 struct GroupCommitTests {
     @Test func concurrentWritesShareTransactions() async throws {
         try await withStore { store in

@@ -3,7 +3,7 @@ import TideModel
 import TideStore
 import Testing
 
-@Suite("Migrations", .timeLimit(.minutes(1)))
+@Suite("Migrations", .timeLimit(.minutes(5)))
 struct MigrationTests {
     static func schema(noteFields: [Field], noteIndexes: [Index] = [], extraModels: [ModelType] = []) -> AppSchema {
         let note = ModelType(name: "Note", pluralName: "Notes", fields: noteFields, indexes: noteIndexes)

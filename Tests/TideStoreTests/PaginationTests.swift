@@ -3,7 +3,7 @@ import TideModel
 import TideStore
 import Testing
 
-@Suite("Keyset pagination", .timeLimit(.minutes(1)))
+@Suite("Keyset pagination", .timeLimit(.minutes(5)))
 struct PaginationTests {
     static func createNotes(_ store: Store, ids: [String], values: @Sendable @escaping (Int) -> [String: JSONValue]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in

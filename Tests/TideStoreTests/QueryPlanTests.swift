@@ -3,7 +3,7 @@ import TideModel
 import TideStore
 import Testing
 
-@Suite("Query plans", .timeLimit(.minutes(1)))
+@Suite("Query plans", .timeLimit(.minutes(5)))
 struct QueryPlanTests {
     static func expectIndexSearch(_ plan: [String], _ index: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         #expect(plan.contains { $0.hasPrefix("SEARCH") && $0.contains("USING INDEX \(index)") }, "\(plan)", sourceLocation: sourceLocation)

@@ -3,7 +3,7 @@ import TideModel
 import TideStore
 import Testing
 
-@Suite("TTL", .timeLimit(.minutes(1)))
+@Suite("TTL", .timeLimit(.minutes(5)))
 struct TTLTests {
     @Test func expiredRecordsAreInvisibleAtOnceAndSweptWithFeedEntries() async throws {
         try await withStore { store in
