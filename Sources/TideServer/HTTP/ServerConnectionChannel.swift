@@ -42,8 +42,6 @@ struct ServerConnectionChannel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            // Nothing read for `idleTimeout` fires an event that the NegotiationGuard (before the
-            // first request) or the HTTPExchangeHandler (after it) acts on.
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: environment.configuration.maxMessageBytes,
                 shouldUpgrade: { channel, head in
@@ -80,6 +78,8 @@ struct ServerConnectionChannel: ServerChildChannel {
             configuration.enablePipelining = true
             configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
+            // Nothing read for `idleTimeout` fires an event that the NegotiationGuard (before the
+            // first request) or the HTTPExchangeHandler (after it) acts on.
             try channel.pipeline.syncOperations.addHandler(
                 IdleStateHandler(readTimeout: TimeAmount(idleTimeout)), name: Self.idleHandlerName)
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
