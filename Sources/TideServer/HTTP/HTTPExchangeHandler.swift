@@ -40,8 +40,8 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let maxBodyBytes: Int
     private let logger: Logger
     private var state = State.idle
-    /// The peer's address, formatted once: rate limits key anonymous callers by it.
-    private var peerAddress: String?
+    /// The peer's address, formatted once per connection: rate limits key anonymous callers by it.
+    private var peerAddress = ClientAddress.address(of: nil)
 
     /// `endpoints` by path are served on the event loop; every other path goes to `responder`.
     init(responder: @escaping Responder, endpoints: [String: any DirectEndpoint], maxBodyBytes: Int, logger: Logger) {
@@ -49,6 +49,11 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.endpoints = endpoints
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
+    }
+
+    /// Added once the upgrade is declined, on a connected channel.
+    func handlerAdded(context: ChannelHandlerContext) {
+        peerAddress = ClientAddress.address(of: context.channel.remoteAddress)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -122,8 +127,6 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private func serve(_ head: HTTPRequest, body: ByteBuffer, with endpoint: any DirectEndpoint, context: ChannelHandlerContext) {
         let closes = Self.closes(head)
-        let peerAddress = self.peerAddress ?? ClientAddress.address(of: context.channel.remoteAddress)
-        self.peerAddress = peerAddress
         switch endpoint.respond(to: head, body: body, peerAddress: peerAddress) {
         case .now(let reply):
             finish(reply, context: context, closes: closes)

@@ -19,7 +19,7 @@ struct ProblemResponse {
         return HTTPReply(status: status, headers: headers, body: body(status, detail: detail))
     }
 
-    private     static func body(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
+    private static func body(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
         let body: JSONValue = [
             "type": "about:blank",
             "title": .string(status.reasonPhrase),

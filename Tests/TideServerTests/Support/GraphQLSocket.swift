@@ -18,8 +18,6 @@ final class GraphQLSocket: Sendable {
         var ended = false
         /// The server's close code, once its close frame arrived.
         var closeCode: Int?
-        /// How the HTTP upgrade ended, once it has.
-        var upgrade: Result<Void, any Error>?
     }
 
     fileprivate let state: SharedState
@@ -60,23 +58,14 @@ final class GraphQLSocket: Sendable {
                     return (channel, upgraded)
                 }
             }
-        // Polled, like every wait here: a future that never completes must not hang the test.
-        upgraded.whenComplete { result in state.withLock { $0.upgrade = result.map { _ in () } } }
-        let deadline = ContinuousClock.now + timeout
-        var outcome: Result<Void, any Error>?
-        while outcome == nil, ContinuousClock.now < deadline {
-            outcome = state.withLock { $0.upgrade }
-            if outcome == nil { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        switch outcome {
-        case .success?:
-            break
-        case .failure(let error)?:
+        do {
+            try await upgraded.get(within: timeout, "the WebSocket upgrade")
+        } catch let failure as TestFailure {
+            try? await channel.close()
+            throw failure
+        } catch {
             try? await channel.close()
             throw TestFailure("WebSocket connection failed: \(error)")
-        case nil:
-            try? await channel.close()
-            throw TestFailure("WebSocket did not connect within \(timeout)")
         }
         if !reading { try await channel.setOption(ChannelOptions.autoRead, value: false).get() }
         return GraphQLSocket(channel: channel, state: state)
