@@ -269,8 +269,7 @@ import TideModel
                     group.addTask {
                         // Before connecting: the server's idle time starts at its accept or last read.
                         let start = ContinuousClock.now
-                        let connection = try await RawHTTPConnection.connect(server)
-                        if !text.isEmpty { try await connection.send(text) }
+                        let connection = try await RawHTTPConnection.connect(server, sending: text)
                         let (received, closed) = try await connection.receiveUntilClosed(timeout: .seconds(15))
                         #expect(closed, "\(name): closed by the server")
                         #expect(ContinuousClock.now - start >= .milliseconds(2900), "\(name): not before the timeout")

@@ -34,8 +34,15 @@ func withDeadline<T: Sendable>(
 }
 
 extension EventLoopFuture where Value: Sendable {
-    /// The future's value, or a ``TestFailure`` once `timeout` has passed.
+    /// The future's value, or a ``TestFailure`` once `timeout` has passed. A failure names
+    /// `what` failed: NIO's own errors ("I/O on closed channel") do not say which call it was.
     func get(within timeout: Duration, _ what: String) async throws -> Value {
-        try await withDeadline(timeout, what) { try await self.get() }
+        do {
+            return try await withDeadline(timeout, what) { try await self.get() }
+        } catch let failure as TestFailure {
+            throw failure
+        } catch {
+            throw TestFailure("\(what) failed: \(error)")
+        }
     }
 }

@@ -60,12 +60,9 @@ final class GraphQLSocket: Sendable {
             }
         do {
             try await upgraded.get(within: timeout, "the WebSocket upgrade")
-        } catch let failure as TestFailure {
-            try? await channel.close()
-            throw failure
         } catch {
             try? await channel.close()
-            throw TestFailure("WebSocket connection failed: \(error)")
+            throw error
         }
         if !reading { try await channel.setOption(ChannelOptions.autoRead, value: false).get() }
         return GraphQLSocket(channel: channel, state: state)

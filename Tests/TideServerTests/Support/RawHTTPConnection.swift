@@ -10,8 +10,11 @@ struct RawHTTPConnection {
     private let channel: any Channel
     private let received: Collector
 
-    static func connect(_ server: ServerProcess) async throws -> RawHTTPConnection {
-        let collector = Collector()
+    /// Connects; `first` is written by the event loop the moment the connection is up, so its
+    /// timing does not depend on when the calling task is next scheduled (a busy test run can
+    /// leave it waiting for seconds, longer than a short idle timeout).
+    static func connect(_ server: ServerProcess, sending first: String = "") async throws -> RawHTTPConnection {
+        let collector = Collector(first: first)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
@@ -69,10 +72,21 @@ struct RawHTTPConnection {
 
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        private let first: String
         private let state = Mutex((text: "", closed: false))
+
+        init(first: String) {
+            self.first = first
+        }
 
         var text: String { state.withLock { $0.text } }
         var isClosed: Bool { state.withLock { $0.closed } }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if !first.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: first)), promise: nil) }
+            context.fireChannelActive()
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
