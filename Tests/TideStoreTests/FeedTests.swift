@@ -8,7 +8,10 @@ struct FeedTests {
     @Test func entriesCarryOperationsAndImages() async throws {
         try await withStore { store in
             #expect(store.feedHead == 0)
-            let created = try await store.create(model: "Note", id: "n", values: ["title": "a", "rank": 1], condition: nil, actor: "u1")
+            // Images hold every set field (lists and embedded objects too) and leave out unset ones.
+            let created = try await store.create(
+                model: "Note", id: "n", values: ["title": "a", "rank": 1, "tags": ["x", "y"], "address": ["city": "Oslo", "zip": "0150"]],
+                condition: nil, actor: "u1")
             let updated = try await store.update(
                 model: "Note", id: "n", expectedVersion: 1, values: ["rank": 2], condition: nil, actor: "u2")
             let deleted = try await store.delete(model: "Note", id: "n", expectedVersion: 2, condition: nil, actor: "u3")
@@ -22,6 +25,8 @@ struct FeedTests {
             #expect(entries.allSatisfy { $0.model == "Note" && $0.id == "n" && $0.reason == nil })
             #expect(entries[0].oldImage == nil)
             #expect(entries[0].newImage == created.values())
+            #expect(entries[0].newImage?["body"] == nil)
+            #expect(entries[0].newImage?["address"] == ["city": "Oslo", "zip": "0150"])
             #expect(entries[1].oldImage == created.values())
             #expect(entries[1].newImage == updated.values())
             #expect(entries[2].oldImage == updated.values())

@@ -100,6 +100,7 @@ struct RecordWriteTests {
             #expect(record.id == record.id.lowercased())
             #expect(UUID(uuidString: record.id)?.uuidString.lowercased() == record.id)
             #expect(Array(record.id)[14] == "4", "a random (version 4) UUID")
+            #expect("89ab".contains(Array(record.id)[19]), "the RFC 9562 variant")
             let other = try await store.create(model: "Comment", id: nil, values: ["postId": "p"], condition: nil, actor: "a")
             #expect(other.id != record.id)
         }

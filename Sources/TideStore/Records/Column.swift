@@ -157,6 +157,22 @@ struct ColumnRef: Sendable, Hashable {
         case .field: record.fields[name] ?? .null
         }
     }
+
+    /// The column's value in a stored row.
+    func value(in row: StoredRow) -> JSONValue {
+        switch source {
+        case .meta(let meta):
+            switch meta {
+            case .id: .string(row.id)
+            case .version: .int(row.version)
+            case .deleted: .bool(row.deleted)
+            case .lastChangedAt: .int(row.lastChangedAt)
+            case .createdAt: .string(row.createdAt)
+            case .updatedAt: .string(row.updatedAt)
+            }
+        case .field(let index): row.values[index]
+        }
+    }
 }
 
 /// SQL text helpers.

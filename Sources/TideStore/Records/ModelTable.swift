@@ -9,8 +9,9 @@ struct IndexPlan: Sendable, Hashable {
 }
 
 /// Everything the store needs to know about one model, computed once at open: columns,
-/// filterable fields, indexes and the SQL text of the hot statements.
-struct ModelTable: Sendable {
+/// filterable fields, indexes and the SQL text of the hot statements. A class: every read and
+/// write looks its table up, and a copy of this many fields would cost one retain each.
+final class ModelTable: Sendable {
     let model: ModelType
     var name: String { model.name }
     /// `m_<Model>`, quoted.
@@ -21,6 +22,8 @@ struct ModelTable: Sendable {
     let fieldIndex: [String: Int]
     /// Names a filter may use, with their columns.
     let filterColumns: [String: ColumnRef]
+    /// The same columns sorted by name: the keys of a change-feed image in the order it is written.
+    let imageColumns: [ColumnRef]
     /// The `@ttl` field's column.
     let ttl: ColumnRef?
     let indexes: [IndexPlan]
@@ -75,6 +78,7 @@ struct ModelTable: Sendable {
         self.fields = fields
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
         self.filterColumns = filterColumns
+        imageColumns = filterColumns.values.sorted { $0.name < $1.name }
 
         if let ttlName = model.ttlField {
             if let index = fieldIndex[ttlName], fields[index].kind == .integer {

@@ -20,35 +20,57 @@ struct StoredRow: Sendable {
             id: id, version: version, deleted: deleted, lastChangedAt: lastChangedAt,
             createdAt: createdAt, updatedAt: updatedAt, fields: fields)
     }
+
+    /// The row as a change-feed image: the JSON text of ``ModelTable/values(of:)`` for its
+    /// record (sorted keys, null fields left out), written straight from the columns.
+    func image(_ table: ModelTable) -> String {
+        var writer = JSONWriter(capacity: 256)
+        writer.raw("{")
+        var first = true
+        for column in table.imageColumns {
+            let value = column.value(in: self)
+            if value.isNull { continue }
+            if !first { writer.raw(",") }
+            first = false
+            writer.key(column.name)
+            writer.write(value)
+        }
+        writer.raw("}")
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
 }
 
 /// Row ↔ record conversion and input validation for one model.
 enum RecordCodec {
     // MARK: Input
 
-    /// Validates a record id: non-empty, at most 128 characters, no control characters.
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// A random (version 4) UUID in lower case, the form Amplify clients generate.
     static func newID() -> String {
-        // UUID().uuidString.lowercased() builds the string twice; this is on every create.
-        let bytes = UUID().uuid
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        // On every create: Foundation's UUID() opens, reads and closes /dev/urandom each time,
+        // where arc4random_buf is one getrandom call; and its uuidString.lowercased() builds
+        // the string twice.
+        var bytes = [UInt8](repeating: 0, count: 16)
+        arc4random_buf(&bytes, bytes.count)
+        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 9562 variant
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var i = 0
-            withUnsafeBytes(of: bytes) { raw in
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[i] = UInt8(ascii: "-")
-                        i += 1
-                    }
-                    buffer[i] = hex[Int(byte >> 4)]
-                    buffer[i + 1] = hex[Int(byte & 0x0F)]
-                    i += 2
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[i] = UInt8(ascii: "-")
+                    i += 1
                 }
+                buffer[i] = hexDigits[Int(byte >> 4)]
+                buffer[i + 1] = hexDigits[Int(byte & 0x0F)]
+                i += 2
             }
             return i
         }
     }
 
+    /// Validates a record id: non-empty, at most 128 characters, no control characters.
     static func validateID(_ id: String) throws(StoreError) {
         let utf8 = id.utf8
         guard !utf8.isEmpty else { throw .invalidValue(field: "id", reason: "must not be empty") }

@@ -50,9 +50,8 @@ final class WriteSession {
         let row = StoredRow(
             id: id, version: 1, deleted: false, lastChangedAt: now, createdAt: stamp, updatedAt: stamp, values: fields)
         try connection.run(table.insert, RecordCodec.insertBindings(row, table))
-        let record = row.record(table)
-        try appendFeed(table, record: record, operation: .insert, old: nil, actor: actor, reason: nil)
-        return record
+        try appendFeed(table, row: row, operation: .insert, old: nil, actor: actor, reason: nil)
+        return row.record(table)
     }
 
     /// Loads a live record for update or delete and checks, in this order, authorization,
@@ -103,30 +102,28 @@ final class WriteSession {
         row.lastChangedAt = now
         row.updatedAt = Timestamps.iso8601(milliseconds: now)
         try connection.run(table.update, RecordCodec.updateBindings(row, table))
-        let record = row.record(table)
-        try appendFeed(table, record: record, operation: .modify, old: old, actor: actor, reason: nil)
-        return UpdateOutcome(record: record, merged: isStale, dropped: dropped)
+        try appendFeed(table, row: row, operation: .modify, old: stored, actor: actor, reason: nil)
+        return UpdateOutcome(record: row.record(table), merged: isStale, dropped: dropped)
     }
 
     func delete(_ table: ModelTable, id: String, guards: WriteGuards, actor: String) throws(StoreError) -> Record {
         let now = nowMillis()
-        let (row, old, _) = try current(table, id: id, guards: guards, mergesStaleVersion: false, now: now)
-        return try tombstone(table, row, old: old, now: now, actor: actor, reason: nil)
+        let (row, _, _) = try current(table, id: id, guards: guards, mergesStaleVersion: false, now: now)
+        return try tombstone(table, row, now: now, actor: actor, reason: nil)
     }
 
     /// Marks a record deleted (`_deleted`, `_version` + 1, `_lastChangedAt` = now), keeping its
     /// fields for delta sync, and appends the REMOVE entry.
     private func tombstone(
-        _ table: ModelTable, _ row: StoredRow, old: Record, now: Int64, actor: String, reason: String?
+        _ table: ModelTable, _ stored: StoredRow, now: Int64, actor: String, reason: String?
     ) throws(StoreError) -> Record {
-        var row = row
+        var row = stored
         row.deleted = true
         row.version += 1
         row.lastChangedAt = now
         try connection.run(table.update, RecordCodec.updateBindings(row, table))
-        let record = row.record(table)
-        try appendFeed(table, record: record, operation: .remove, old: old, actor: actor, reason: reason)
-        return record
+        try appendFeed(table, row: row, operation: .remove, old: stored, actor: actor, reason: reason)
+        return row.record(table)
     }
 
     /// Tombstones up to `limit` records of `table` whose TTL is ≤ `nowSeconds`.
@@ -136,7 +133,7 @@ final class WriteSession {
         try connection.query(sql, [.int(nowSeconds), .int(Int64(limit))]) { rows.append(RecordCodec.decode($0, table)) }
         let now = nowMillis()
         for row in rows {
-            _ = try tombstone(table, row, old: row.record(table), now: now, actor: Self.ttlActor, reason: "ttl")
+            _ = try tombstone(table, row, now: now, actor: Self.ttlActor, reason: "ttl")
         }
         return rows.count
     }
@@ -144,15 +141,13 @@ final class WriteSession {
     // MARK: Feed and retention
 
     private func appendFeed(
-        _ table: ModelTable, record: Record, operation: FeedEntry.Operation, old: Record?, actor: String, reason: String?
+        _ table: ModelTable, row: StoredRow, operation: FeedEntry.Operation, old: StoredRow?, actor: String, reason: String?
     ) throws(StoreError) {
-        let newImage = JSONValue.object(table.values(of: record)).jsonString
-        let oldImage = old.map { JSONValue.object(table.values(of: $0)).jsonString }
         try connection.run(
             FeedSQL.insert,
             [
-                .text(table.name), .text(record.id), .text(operation.rawValue), .int(record.version),
-                oldImage.map { .text($0) } ?? .null, .text(newImage), .text(actor), .int(record.lastChangedAt),
+                .text(table.name), .text(row.id), .text(operation.rawValue), .int(row.version),
+                old.map { .text($0.image(table)) } ?? .null, .text(row.image(table)), .text(actor), .int(row.lastChangedAt),
                 reason.map { .text($0) } ?? .null,
             ])
         lastFeedSeq = connection.lastInsertRowID
