@@ -116,6 +116,14 @@ struct RecordWriteTests {
                 guard case .alreadyExists(let model, let id) = error else { throw error }
                 #expect(model == "Comment" && id == "c1")
             }
+            // A taken id answers before a failing condition does.
+            do throws(StoreError) {
+                _ = try await store.create(
+                    model: "Comment", id: "c1", values: ["postId": "q"], condition: .field("votes", .eq(1)), actor: "a")
+                Issue.record("duplicate id accepted")
+            } catch {
+                guard case .alreadyExists = error else { throw error }
+            }
             _ = try await store.delete(model: "Comment", id: "c1", expectedVersion: nil, condition: nil, actor: "a")
             do throws(StoreError) {
                 _ = try await store.create(model: "Comment", id: "c1", values: ["postId": "q"], condition: nil, actor: "a")
@@ -123,6 +131,7 @@ struct RecordWriteTests {
             } catch {
                 guard case .alreadyExists = error else { throw error }
             }
+            #expect(store.feedHead == 2, "refused creates leave no feed entries")
             // The same id in another model is fine.
             _ = try await store.create(model: "Note", id: "c1", values: ["title": "t"], condition: nil, actor: "a")
         }

@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 
 extension IdentityStore {
@@ -16,7 +15,7 @@ extension IdentityStore {
                         .text(user.id), .text(user.username), .text(user.passwordHash), user.email.map(SQLBinding.text) ?? .null,
                         user.phone.map(SQLBinding.text) ?? .null, .int(Timestamps.milliseconds(user.createdAt)),
                     ])
-            } catch .sqlite(let code, _) where code == Self.uniqueConstraintFailed {
+            } catch .sqlite(let code, _) where code == ResultCode.uniqueConstraint {
                 throw .alreadyExists(model: "User", id: user.username)
             }
             for group in user.groups {
@@ -97,9 +96,6 @@ extension IdentityStore {
     }
 
     // MARK: Rows
-
-    /// Extended result code `SQLITE_CONSTRAINT_UNIQUE` (a macro expression Swift does not import).
-    static let uniqueConstraintFailed: Int32 = SQLITE_CONSTRAINT | (8 << 8)
 
     private static let insertGroupSQL = "INSERT INTO \"user_groups\"(\"user_id\", \"group_name\") VALUES (?, ?)"
     private static let userColumns =

@@ -39,17 +39,25 @@ final class WriteSession {
     func create(
         _ table: ModelTable, id: String, values: [(Int, JSONValue)], condition: FilterExpression?, actor: String
     ) throws(StoreError) -> Record {
-        if try connection.queryFirst(table.existsByID, [.text(id)], { _ in true }) != nil {
-            throw .alreadyExists(model: table.name, id: id)
+        if let condition, !FilterEvaluator.matches(condition, [:]) {
+            // A taken id is the answer whether or not a condition was given.
+            if try connection.queryFirst(table.existsByID, [.text(id)], { _ in true }) != nil {
+                throw .alreadyExists(model: table.name, id: id)
+            }
+            throw .conditionFailed(current: nil)
         }
-        if let condition, !FilterEvaluator.matches(condition, [:]) { throw .conditionFailed(current: nil) }
         var fields = [JSONValue](repeating: .null, count: table.fields.count)
         for (index, value) in values { fields[index] = value }
         let now = nowMillis()
         let stamp = Timestamps.iso8601(milliseconds: now)
         let row = StoredRow(
             id: id, version: 1, deleted: false, lastChangedAt: now, createdAt: stamp, updatedAt: stamp, values: fields)
-        try connection.run(table.insert, RecordCodec.insertBindings(row, table))
+        do {
+            // The primary key refuses a taken id (a tombstone's too): no lookup before every insert.
+            try connection.run(table.insert, RecordCodec.insertBindings(row, table))
+        } catch .sqlite(let code, _) where code == ResultCode.primaryKeyConstraint {
+            throw .alreadyExists(model: table.name, id: id)
+        }
         try appendFeed(table, row: row, operation: .insert, old: nil, actor: actor, reason: nil)
         return row.record(table)
     }
