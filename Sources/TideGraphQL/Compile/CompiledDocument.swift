@@ -71,16 +71,84 @@ enum SelectionCondition: Sendable {
     }
 }
 
-/// One field in a selection set, after fragment inlining.
+/// One field in a selection set, after fragment inlining, with what the schema says about it
+/// resolved when the document is compiled: writing a response looks nothing up by name.
 struct FieldSelection: Sendable {
     var responseKey: String
     var name: String
-    var arguments: [(name: String, value: any Value)]
+    var arguments: [(name: String, value: ArgumentValue)]
     var conditions: [SelectionCondition]
     var children: [FieldSelection]
     var location: Position
     /// The children need runtime collection (conditions or repeated response keys).
     var childrenNeedCollection: Bool
+    /// The field's output type; nil for `__typename` (and for a field the schema lacks, which
+    /// validation has already refused).
+    var type: TypeRef?
+    /// The field's named type is an object type, written through `children`.
+    var isObject: Bool
+    /// Where a model record holds the field's value.
+    var recordSource: RecordSource
+}
+
+/// An argument as the document gives it, prepared for execution.
+enum ArgumentValue: Sendable {
+    /// `$name`: the variable's coerced value; an unset variable counts as absent.
+    case variable(String)
+    /// A literal without variables, resolved once.
+    case constant(JSONValue)
+    /// A list or input object with variables inside, resolved per request.
+    case literal(any Value)
+
+    init(_ node: any Value) {
+        if let variable = node as? Variable {
+            self = .variable(variable.name.value)
+        } else if Self.containsVariable(node) {
+            self = .literal(node)
+        } else {
+            self = .constant(LiteralValue.resolve(node, variables: [:]))
+        }
+    }
+
+    private static func containsVariable(_ node: any Value) -> Bool {
+        switch node {
+        case is Variable: true
+        case let list as ListValue: list.values.contains(where: containsVariable)
+        case let object as ObjectValue: object.fields.contains { containsVariable($0.value) }
+        default: false
+        }
+    }
+}
+
+/// Where a field's value sits in a ``Record``: one of its metadata properties, or its fields.
+enum RecordSource: Sendable {
+    case id, version, deleted, lastChangedAt, createdAt, updatedAt
+    case field
+
+    /// The source of `field` on an object of type `parent` (`model` when it is a model type).
+    init(field: String, model: ModelType?) {
+        switch field {
+        case Record.MetaField.id: self = .id
+        case Record.MetaField.version: self = .version
+        case Record.MetaField.deleted: self = .deleted
+        case Record.MetaField.lastChangedAt: self = .lastChangedAt
+        case (model?.createdAtField ?? "createdAt"): self = .createdAt
+        case (model?.updatedAtField ?? "updatedAt"): self = .updatedAt
+        default: self = .field
+        }
+    }
+
+    func value(in record: Record, field: String) -> JSONValue {
+        switch self {
+        case .id: .string(record.id)
+        case .version: .int(record.version)
+        case .deleted: .bool(record.deleted)
+        case .lastChangedAt: .int(record.lastChangedAt)
+        case .createdAt: .string(record.createdAt)
+        case .updatedAt: .string(record.updatedAt)
+        case .field: record.fields[field] ?? .null
+        }
+    }
 }
 
 extension [FieldSelection] {

@@ -7,6 +7,8 @@ import TideModel
 /// so error messages are the reference ones; execution never touches GraphQLSwift.
 struct DocumentCompiler {
     let schema: GraphQLSchema
+    let types: TypeTable
+    let models: [String: ModelType]
     let limits: GraphQLLimits
 
     func compile(_ text: String) -> Result<CompiledDocument, GraphQLFailure> {
@@ -32,8 +34,10 @@ struct DocumentCompiler {
         var operations: [CompiledOperation] = []
         for case let definition as OperationDefinition in document.definitions {
             var aliasCount = 0
+            let kind = OperationKind(rawValue: definition.operation.rawValue) ?? .query
             let selections = inline(
-                definition.selectionSet, fragments: fragments, conditions: [], lines: lines, aliasCount: &aliasCount)
+                definition.selectionSet, of: kind.rootType, fragments: fragments, conditions: [], lines: lines,
+                aliasCount: &aliasCount)
             let depth = Self.depth(of: selections)
             let position = lines.location(definition.loc?.start ?? 0)
             if depth > limits.maxDepth {
@@ -49,7 +53,7 @@ struct DocumentCompiler {
             operations.append(
                 CompiledOperation(
                     name: definition.name?.value,
-                    kind: OperationKind(rawValue: definition.operation.rawValue) ?? .query,
+                    kind: kind,
                     variables: definition.variableDefinitions.map {
                         VariableDefinitionPlan(
                             name: $0.variable.name.value, type: TypeRef($0.type),
@@ -66,38 +70,47 @@ struct DocumentCompiler {
         return .success(CompiledDocument(operations: operations))
     }
 
+    /// The fields of `set`, a selection on an object of type `parentType`. All our output types
+    /// are object types, so a fragment's selections are on the same type as the set it sits in.
     private func inline(
-        _ set: SelectionSet, fragments: [String: FragmentDefinition], conditions: [SelectionCondition], lines: LineTable,
-        aliasCount: inout Int
+        _ set: SelectionSet, of parentType: String, fragments: [String: FragmentDefinition], conditions: [SelectionCondition],
+        lines: LineTable, aliasCount: inout Int
     ) -> [FieldSelection] {
         var out: [FieldSelection] = []
         for selection in set.selections {
             switch selection {
             case let field as GraphQL.Field:
                 if field.alias != nil { aliasCount += 1 }
+                let name = field.name.value
+                let type = name == "__typename" ? nil : types.outputField(parentType, name)?.type
                 let children = field.selectionSet.map {
-                    inline($0, fragments: fragments, conditions: [], lines: lines, aliasCount: &aliasCount)
+                    inline(
+                        $0, of: type?.namedType ?? "", fragments: fragments, conditions: [], lines: lines, aliasCount: &aliasCount)
                 } ?? []
+                var isObject = false
+                if let type, case .object? = types.kind(of: type.namedType) { isObject = true }
                 out.append(
                     FieldSelection(
-                        responseKey: field.alias?.value ?? field.name.value,
-                        name: field.name.value,
-                        arguments: field.arguments.map { (name: $0.name.value, value: $0.value) },
+                        responseKey: field.alias?.value ?? name,
+                        name: name,
+                        arguments: field.arguments.map { (name: $0.name.value, value: ArgumentValue($0.value)) },
                         conditions: conditions + Self.conditions(field.directives),
                         children: children,
                         location: lines.location(field.loc?.start ?? 0),
-                        childrenNeedCollection: Self.needsCollection(children)
+                        childrenNeedCollection: Self.needsCollection(children),
+                        type: type,
+                        isObject: isObject,
+                        recordSource: RecordSource(field: name, model: models[parentType])
                     ))
             case let spread as FragmentSpread:
                 // Validation guarantees the fragment exists and spreads form no cycle.
                 guard let fragment = fragments[spread.name.value] else { continue }
                 out += inline(
-                    fragment.selectionSet, fragments: fragments,
+                    fragment.selectionSet, of: parentType, fragments: fragments,
                     conditions: conditions + Self.conditions(spread.directives), lines: lines, aliasCount: &aliasCount)
             case let inlineFragment as InlineFragment:
-                // All our output types are object types, so a valid type condition always matches.
                 out += inline(
-                    inlineFragment.selectionSet, fragments: fragments,
+                    inlineFragment.selectionSet, of: parentType, fragments: fragments,
                     conditions: conditions + Self.conditions(inlineFragment.directives), lines: lines,
                     aliasCount: &aliasCount)
             default:

@@ -152,7 +152,7 @@ public final class GraphQLEngine: Sendable {
         if let cached = documents.value(for: request.query) {
             compiled = cached
         } else {
-            compiled = DocumentCompiler(schema: graphQLSchema, limits: limits).compile(request.query)
+            compiled = DocumentCompiler(schema: graphQLSchema, types: types, models: models, limits: limits).compile(request.query)
             documents.insert(compiled, for: request.query)
         }
         return compiled.flatMap { $0.operation(named: request.operationName) }
@@ -171,7 +171,7 @@ public final class GraphQLEngine: Sendable {
         resolve: (FieldSelection, GeneratedOperation, TypeTable.OutputField) throws(GraphQLErrorBody) -> Resolution
     ) -> GraphQLResponse {
         let rootType = operation.kind.rootType
-        var writer = ResponseWriter(types: types, models: models, variables: variables)
+        var writer = ResponseWriter(variables: variables)
         let rootFields = fields ?? operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var labels: [String] = []
         var merges: [JSONValue] = []
@@ -224,22 +224,24 @@ public final class GraphQLEngine: Sendable {
     func coerceArguments(
         _ field: FieldSelection, definition: TypeTable.OutputField, variables: [String: JSONValue]
     ) throws(GraphQLErrorBody) -> [String: JSONValue] {
-        var given: [String: any Value] = [:]
-        for argument in field.arguments { given[argument.name] = argument.value }
         var out: [String: JSONValue] = [:]
         for argument in definition.arguments {
             var raw: JSONValue?
-            if let node = given[argument.name] {
-                if let variable = node as? Variable {
-                    // Already coerced against the variable's type, which validation checked is
-                    // compatible with this argument (spec §5.8.5); unset counts as absent.
-                    if let value = variables[variable.name.value] {
-                        out[argument.name] = value
-                        continue
-                    }
-                } else {
-                    raw = LiteralValue.resolve(node, variables: variables)
+            // A field has a handful of arguments: a scan costs less than a dictionary.
+            switch field.arguments.first(where: { $0.name == argument.name })?.value {
+            case .variable(let name)?:
+                // Already coerced against the variable's type, which validation checked is
+                // compatible with this argument (spec §5.8.5); unset counts as absent.
+                if let value = variables[name] {
+                    out[argument.name] = value
+                    continue
                 }
+            case .constant(let value)?:
+                raw = value
+            case .literal(let node)?:
+                raw = LiteralValue.resolve(node, variables: variables)
+            case nil:
+                break
             }
             if raw == nil, let defaultValue = argument.defaultValue { raw = defaultValue }
             do {

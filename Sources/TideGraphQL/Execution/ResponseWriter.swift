@@ -2,9 +2,10 @@ import TideModel
 
 /// Writes resolved values as JSON following the selection set, applying the spec's null
 /// propagation (§6.4.4): a null in a non-null position nulls the nearest nullable parent.
+///
+/// The selections carry their types (``FieldSelection``), resolved when the document was
+/// compiled, so writing looks up nothing by name.
 struct ResponseWriter {
-    let types: TypeTable
-    let models: [String: ModelType]
     let variables: [String: JSONValue]
     var out = JSONWriter(capacity: 1024)
     var errors: [GraphQLErrorBody] = []
@@ -12,9 +13,7 @@ struct ResponseWriter {
     /// no array of its own; an error copies it.
     private var path: [GraphQLErrorBody.PathComponent] = []
 
-    init(types: TypeTable, models: [String: ModelType], variables: [String: JSONValue]) {
-        self.types = types
-        self.models = models
+    init(variables: [String: JSONValue]) {
         self.variables = variables
     }
 
@@ -62,7 +61,7 @@ struct ResponseWriter {
             }
             // Every item shares one selection set: collect it once, not once per item.
             var itemField = field
-            if case .object? = types.kind(of: itemType.namedType), field.childrenNeedCollection {
+            if field.isObject, field.childrenNeedCollection {
                 itemField.children = field.children.collect(variables: variables, needsCollection: true)
                 itemField.childrenNeedCollection = false
             }
@@ -77,14 +76,12 @@ struct ResponseWriter {
             out.raw("]")
             return true
         case .named(let name):
-            switch types.kind(of: name) {
-            case .object?:
+            if field.isObject {
                 let fields = field.children.collect(variables: variables, needsCollection: field.childrenNeedCollection)
                 return writeFields(fields, of: name, value)
-            default:
-                if case .json(let json) = value { out.write(json) } else { out.null() }
-                return true
             }
+            if case .json(let json) = value { out.write(json) } else { out.null() }
+            return true
         }
     }
 
@@ -98,12 +95,12 @@ struct ResponseWriter {
                 out.string(typeName)
                 continue
             }
-            guard let childType = types.outputField(typeName, child.name)?.type else {
+            guard let childType = child.type else {
                 // Validation rules out unknown fields; keep the response well-formed regardless.
                 out.null()
                 continue
             }
-            let childValue = fieldValue(child.name, of: value, typeName: typeName)
+            let childValue = fieldValue(child, of: value)
             path.append(.key(child.responseKey))
             let written = writeValue(childType, childValue, field: child, parentType: typeName)
             path.removeLast()
@@ -134,29 +131,19 @@ struct ResponseWriter {
         return body.bytes
     }
 
-    private func fieldValue(_ name: String, of value: OutputValue, typeName: String) -> OutputValue {
+    private func fieldValue(_ field: FieldSelection, of value: OutputValue) -> OutputValue {
         switch value {
         case .record(let record):
-            switch name {
-            case Record.MetaField.id: return .json(.string(record.id))
-            case Record.MetaField.version: return .json(.int(record.version))
-            case Record.MetaField.deleted: return .json(.bool(record.deleted))
-            case Record.MetaField.lastChangedAt: return .json(.int(record.lastChangedAt))
-            default:
-                let model = models[typeName]
-                if name == (model?.createdAtField ?? "createdAt") { return .json(.string(record.createdAt)) }
-                if name == (model?.updatedAtField ?? "updatedAt") { return .json(.string(record.updatedAt)) }
-                return .json(record.fields[name] ?? .null)
-            }
+            return .json(field.recordSource.value(in: record, field: field.name))
         case .connection(let connection):
-            switch name {
+            switch field.name {
             case "items": return .records(connection.items)
             case "nextToken": return .json(connection.nextToken.map(JSONValue.string) ?? .null)
             case "startedAt": return .json(connection.startedAt.map(JSONValue.int) ?? .null)
             default: return .null
             }
         case .json(.object(let object)):
-            return .json(object[name] ?? .null)
+            return .json(object[field.name] ?? .null)
         default:
             return .null
         }

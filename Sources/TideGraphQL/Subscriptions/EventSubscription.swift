@@ -34,8 +34,6 @@ public struct EventSubscription: Sendable {
     /// (a WebSocket connection presents one token), the records are not.
     let read: AccessDecision
     let redaction: Authorization.Redaction
-    let types: TypeTable
-    let models: [String: ModelType]
 
     /// The `next` payload for `entry` — `{"data": {…}, "extensions": {"seq": N}}` — or nil when
     /// this subscription does not hear it (other model or operation, not readable, filtered out).
@@ -57,7 +55,7 @@ public struct EventSubscription: Sendable {
     /// The payload of an entry this subscription hears, from the entry's record
     /// (``record(for:)``); the same for every subscription with an equal ``renderKey``.
     public func render(_ entry: FeedEntry, record: Record) -> [UInt8] {
-        var writer = ResponseWriter(types: types, models: models, variables: variables)
+        var writer = ResponseWriter(variables: variables)
         writer.out.raw("{")
         writer.out.key(field.responseKey)
         _ = writer.write(

@@ -67,8 +67,7 @@ extension GraphQLEngine {
                     modelType: policy.model, field: field,
                     fieldType: definition.type, variables: variables,
                     filter: parts.isEmpty ? nil : parts.count == 1 ? parts[0] : .and(parts),
-                    read: policy.decision(.read, for: context.principal), redaction: redaction, types: types,
-                    models: models))
+                    read: policy.decision(.read, for: context.principal), redaction: redaction))
         } catch {
             var located = error
             located.locations = [field.location]

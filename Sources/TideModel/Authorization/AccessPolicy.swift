@@ -47,7 +47,10 @@ extension FilterExpression {
 /// `sub`; `createX` writes it when the owner field is absent. Matching also accepts the
 /// username and `sub::username` forms, which other users may have written into a multi-owner
 /// list and which imported Amplify data carries.
-public struct AccessPolicy: Sendable {
+///
+/// A class: every request looks its model's policy up, and a copy of the model description
+/// would cost a retain for each of its many fields.
+public final class AccessPolicy: Sendable {
     public let model: ModelType
     /// The names of fields with their own `@auth` rules.
     public let fieldsWithRules: [String]
