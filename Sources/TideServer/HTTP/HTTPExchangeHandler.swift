@@ -91,7 +91,7 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
         case (.end, .refused(let written)):
             // The refusal said "Connection: close"; the request has been read to its end.
-            written.whenComplete { _ in context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         case (_, .refused):
             break
         default:
@@ -180,7 +180,7 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
         var reply = reply
         if closes { reply.head.headerFields[.connection] = "close" }
         let written = write(reply, context: context)
-        if closes { written.whenComplete { _ in context.close(promise: nil) } }
+        if closes { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
     }
 
     @discardableResult
@@ -209,7 +209,7 @@ private final class BodyCollector: ResponseBodyWriter {
 
 extension NIOLoopBound {
     /// Runs `body` with the value on its event loop: at once when already there.
-    fileprivate func execute(_ body: @escaping (Value) -> Void) {
+    fileprivate func execute(_ body: @escaping @Sendable (Value) -> Void) {
         if eventLoop.inEventLoop {
             body(value)
         } else {
