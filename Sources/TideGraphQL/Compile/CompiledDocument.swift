@@ -122,30 +122,19 @@ enum ArgumentValue: Sendable {
 
 /// Where a field's value sits in a ``Record``: one of its metadata properties, or its fields.
 enum RecordSource: Sendable {
-    case id, version, deleted, lastChangedAt, createdAt, updatedAt
+    case meta(Record.Meta)
     case field
 
     /// The source of `field` on an object of type `parent` (`model` when it is a model type).
     init(field: String, model: ModelType?) {
-        switch field {
-        case Record.MetaField.id: self = .id
-        case Record.MetaField.version: self = .version
-        case Record.MetaField.deleted: self = .deleted
-        case Record.MetaField.lastChangedAt: self = .lastChangedAt
-        case (model?.createdAtField ?? "createdAt"): self = .createdAt
-        case (model?.updatedAtField ?? "updatedAt"): self = .updatedAt
-        default: self = .field
-        }
+        let meta = Record.Meta(
+            field: field, createdAtField: model?.createdAtField ?? "createdAt", updatedAtField: model?.updatedAtField ?? "updatedAt")
+        self = meta.map(RecordSource.meta) ?? .field
     }
 
     func value(in record: Record, field: String) -> JSONValue {
         switch self {
-        case .id: .string(record.id)
-        case .version: .int(record.version)
-        case .deleted: .bool(record.deleted)
-        case .lastChangedAt: .int(record.lastChangedAt)
-        case .createdAt: .string(record.createdAt)
-        case .updatedAt: .string(record.updatedAt)
+        case .meta(let meta): record.value(of: meta)
         case .field: record.fields[field] ?? .null
         }
     }

@@ -10,6 +10,9 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Lower-case hexadecimal digits by value.
+    public static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     public mutating func raw(_ s: StaticString) {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
@@ -58,9 +61,8 @@ public struct JSONWriter: Sendable {
                 case 0x09: raw("\\t")
                 default:
                     raw("\\u00")
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(hex[Int(b >> 4)])
-                    bytes.append(hex[Int(b & 0x0F)])
+                    bytes.append(Self.hexDigits[Int(b >> 4)])
+                    bytes.append(Self.hexDigits[Int(b & 0x0F)])
                 }
             }
             if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }

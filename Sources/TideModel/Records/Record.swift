@@ -26,6 +26,38 @@ public struct Record: Sendable, Hashable {
         self.fields = fields
     }
 
+    /// The metadata every record carries, which selections, filters and feed images name like
+    /// fields.
+    public enum Meta: Sendable, Hashable, CaseIterable {
+        case id, version, deleted, lastChangedAt, createdAt, updatedAt
+
+        /// The property a GraphQL field name denotes, `createdAtField`/`updatedAtField` naming the
+        /// managed timestamps; nil for a model field.
+        public init?(field: String, createdAtField: String?, updatedAtField: String?) {
+            switch field {
+            case MetaField.id: self = .id
+            case MetaField.version: self = .version
+            case MetaField.deleted: self = .deleted
+            case MetaField.lastChangedAt: self = .lastChangedAt
+            case createdAtField: self = .createdAt
+            case updatedAtField: self = .updatedAt
+            default: return nil
+            }
+        }
+    }
+
+    /// The value of one metadata property.
+    public func value(of meta: Meta) -> JSONValue {
+        switch meta {
+        case .id: .string(id)
+        case .version: .int(version)
+        case .deleted: .bool(deleted)
+        case .lastChangedAt: .int(lastChangedAt)
+        case .createdAt: .string(createdAt)
+        case .updatedAt: .string(updatedAt)
+        }
+    }
+
     /// Metadata field names as GraphQL exposes them.
     public enum MetaField {
         public static let id = "id"

@@ -91,10 +91,11 @@ struct FieldColumn: Sendable, Hashable {
     }
 }
 
-/// The store's metadata columns of every model table.
-enum MetaColumn: Int, Sendable, Hashable, CaseIterable {
-    case id = 0, version, deleted, lastChangedAt, createdAt, updatedAt
+/// The store's metadata columns of every model table, in column order: one per property of
+/// ``Record/Meta``.
+typealias MetaColumn = Record.Meta
 
+extension MetaColumn {
     var columnName: String {
         switch self {
         case .id: "id"
@@ -145,32 +146,8 @@ struct ColumnRef: Sendable, Hashable {
     /// The column's value in a record, `.null` when absent.
     func value(in record: Record) -> JSONValue {
         switch source {
-        case .meta(let meta):
-            switch meta {
-            case .id: .string(record.id)
-            case .version: .int(record.version)
-            case .deleted: .bool(record.deleted)
-            case .lastChangedAt: .int(record.lastChangedAt)
-            case .createdAt: .string(record.createdAt)
-            case .updatedAt: .string(record.updatedAt)
-            }
+        case .meta(let meta): record.value(of: meta)
         case .field: record.fields[name] ?? .null
-        }
-    }
-
-    /// The column's value in a stored row.
-    func value(in row: StoredRow) -> JSONValue {
-        switch source {
-        case .meta(let meta):
-            switch meta {
-            case .id: .string(row.id)
-            case .version: .int(row.version)
-            case .deleted: .bool(row.deleted)
-            case .lastChangedAt: .int(row.lastChangedAt)
-            case .createdAt: .string(row.createdAt)
-            case .updatedAt: .string(row.updatedAt)
-            }
-        case .field(let index): row.values[index]
         }
     }
 }

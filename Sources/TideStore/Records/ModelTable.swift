@@ -143,6 +143,24 @@ final class ModelTable: Sendable {
         record.values(createdAtField: model.createdAtField, updatedAtField: model.updatedAtField)
     }
 
+    /// A record as a change-feed image: the JSON text of ``values(of:)`` (sorted keys, unset
+    /// fields left out), written column by column in a precomputed order.
+    func image(of record: Record) -> String {
+        var writer = JSONWriter(capacity: 256)
+        writer.raw("{")
+        var first = true
+        for column in imageColumns {
+            let value = column.value(in: record)
+            if value.isNull { continue }
+            if !first { writer.raw(",") }
+            first = false
+            writer.key(column.name)
+            writer.write(value)
+        }
+        writer.raw("}")
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     /// SQL `CREATE TABLE` for a new table with every current column.
     var createTableSQL: String {
         let columns = MetaColumn.allCases.map(\.definition) + fields.map { "\($0.quoted) \($0.kind.sqlType)" }

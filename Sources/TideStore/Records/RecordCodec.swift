@@ -20,31 +20,11 @@ struct StoredRow: Sendable {
             id: id, version: version, deleted: deleted, lastChangedAt: lastChangedAt,
             createdAt: createdAt, updatedAt: updatedAt, fields: fields)
     }
-
-    /// The row as a change-feed image: the JSON text of ``ModelTable/values(of:)`` for its
-    /// record (sorted keys, null fields left out), written straight from the columns.
-    func image(_ table: ModelTable) -> String {
-        var writer = JSONWriter(capacity: 256)
-        writer.raw("{")
-        var first = true
-        for column in table.imageColumns {
-            let value = column.value(in: self)
-            if value.isNull { continue }
-            if !first { writer.raw(",") }
-            first = false
-            writer.key(column.name)
-            writer.write(value)
-        }
-        writer.raw("}")
-        return String(decoding: writer.bytes, as: UTF8.self)
-    }
 }
 
 /// Row ↔ record conversion and input validation for one model.
 enum RecordCodec {
     // MARK: Input
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A random (version 4) UUID in lower case, the form Amplify clients generate.
     static func newID() -> String {
@@ -62,8 +42,8 @@ enum RecordCodec {
                     buffer[i] = UInt8(ascii: "-")
                     i += 1
                 }
-                buffer[i] = hexDigits[Int(byte >> 4)]
-                buffer[i + 1] = hexDigits[Int(byte & 0x0F)]
+                buffer[i] = JSONWriter.hexDigits[Int(byte >> 4)]
+                buffer[i + 1] = JSONWriter.hexDigits[Int(byte & 0x0F)]
                 i += 2
             }
             return i

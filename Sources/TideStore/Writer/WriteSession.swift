@@ -58,8 +58,9 @@ final class WriteSession {
         } catch .sqlite(let code, _) where code == ResultCode.primaryKeyConstraint {
             throw .alreadyExists(model: table.name, id: id)
         }
-        try appendFeed(table, row: row, operation: .insert, old: nil, actor: actor, reason: nil)
-        return row.record(table)
+        let record = row.record(table)
+        try appendFeed(table, record: record, operation: .insert, old: nil, actor: actor, reason: nil)
+        return record
     }
 
     /// Loads a live record for update or delete and checks, in this order, authorization,
@@ -110,28 +111,30 @@ final class WriteSession {
         row.lastChangedAt = now
         row.updatedAt = Timestamps.iso8601(milliseconds: now)
         try connection.run(table.update, RecordCodec.updateBindings(row, table))
-        try appendFeed(table, row: row, operation: .modify, old: stored, actor: actor, reason: nil)
-        return UpdateOutcome(record: row.record(table), merged: isStale, dropped: dropped)
+        let record = row.record(table)
+        try appendFeed(table, record: record, operation: .modify, old: old, actor: actor, reason: nil)
+        return UpdateOutcome(record: record, merged: isStale, dropped: dropped)
     }
 
     func delete(_ table: ModelTable, id: String, guards: WriteGuards, actor: String) throws(StoreError) -> Record {
         let now = nowMillis()
-        let (row, _, _) = try current(table, id: id, guards: guards, mergesStaleVersion: false, now: now)
-        return try tombstone(table, row, now: now, actor: actor, reason: nil)
+        let (row, old, _) = try current(table, id: id, guards: guards, mergesStaleVersion: false, now: now)
+        return try tombstone(table, row, old: old, now: now, actor: actor, reason: nil)
     }
 
     /// Marks a record deleted (`_deleted`, `_version` + 1, `_lastChangedAt` = now), keeping its
     /// fields for delta sync, and appends the REMOVE entry.
     private func tombstone(
-        _ table: ModelTable, _ stored: StoredRow, now: Int64, actor: String, reason: String?
+        _ table: ModelTable, _ row: StoredRow, old: Record, now: Int64, actor: String, reason: String?
     ) throws(StoreError) -> Record {
-        var row = stored
+        var row = row
         row.deleted = true
         row.version += 1
         row.lastChangedAt = now
         try connection.run(table.update, RecordCodec.updateBindings(row, table))
-        try appendFeed(table, row: row, operation: .remove, old: stored, actor: actor, reason: reason)
-        return row.record(table)
+        let record = row.record(table)
+        try appendFeed(table, record: record, operation: .remove, old: old, actor: actor, reason: reason)
+        return record
     }
 
     /// Tombstones up to `limit` records of `table` whose TTL is ≤ `nowSeconds`.
@@ -141,7 +144,7 @@ final class WriteSession {
         try connection.query(sql, [.int(nowSeconds), .int(Int64(limit))]) { rows.append(RecordCodec.decode($0, table)) }
         let now = nowMillis()
         for row in rows {
-            _ = try tombstone(table, row, now: now, actor: Self.ttlActor, reason: "ttl")
+            _ = try tombstone(table, row, old: row.record(table), now: now, actor: Self.ttlActor, reason: "ttl")
         }
         return rows.count
     }
@@ -149,13 +152,14 @@ final class WriteSession {
     // MARK: Feed and retention
 
     private func appendFeed(
-        _ table: ModelTable, row: StoredRow, operation: FeedEntry.Operation, old: StoredRow?, actor: String, reason: String?
+        _ table: ModelTable, record: Record, operation: FeedEntry.Operation, old: Record?, actor: String, reason: String?
     ) throws(StoreError) {
         try connection.run(
             FeedSQL.insert,
             [
-                .text(table.name), .text(row.id), .text(operation.rawValue), .int(row.version),
-                old.map { .text($0.image(table)) } ?? .null, .text(row.image(table)), .text(actor), .int(row.lastChangedAt),
+                .text(table.name), .text(record.id), .text(operation.rawValue), .int(record.version),
+                old.map { .text(table.image(of: $0)) } ?? .null, .text(table.image(of: record)), .text(actor),
+                .int(record.lastChangedAt),
                 reason.map { .text($0) } ?? .null,
             ])
         lastFeedSeq = connection.lastInsertRowID
