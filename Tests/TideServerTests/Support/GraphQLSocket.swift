@@ -77,7 +77,12 @@ final class GraphQLSocket: Sendable {
     }
 
     func sendText(_ text: String) async throws {
-        try await channel.writeAndFlush(Self.frame(.text, ByteBuffer(string: text))).get(within: .seconds(10), "sending a message")
+        do {
+            try await channel.writeAndFlush(Self.frame(.text, ByteBuffer(string: text))).get(within: .seconds(10), "sending a message")
+        } catch {
+            // NIO only says the channel is closed; the server's close code says why.
+            throw TestFailure("\(error) (the server's close code: \(closeCode.map(String.init) ?? "none"))")
+        }
     }
 
     /// One text message sent as several WebSocket frames (a first frame and continuations).

@@ -103,7 +103,22 @@ final class ServerProcess: @unchecked Sendable {
     func stop(timeout: Duration = .seconds(20)) async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
-        return await waitForExit(timeout: timeout)
+        return await waitForExit(timeout: timeout) { [self] in
+            // Printed into the test log, so that a stop that hangs in CI says where it hangs.
+            var stderrText = ""
+            while case let chunk = (try? await Self.readAvailable(stderr.fileHandleForReading, until: .now + .milliseconds(200))) ?? "",
+                !chunk.isEmpty, stderrText.utf8.count < 100_000
+            {
+                stderrText += chunk
+            }
+            print("""
+                === tidewater (pid \(process.processIdentifier)) did not exit within \(timeout) of SIGTERM
+                --- its stderr
+                \(stderrText)
+                --- its threads
+                \(Self.threadStacks(of: process.processIdentifier))
+                """)
+        }
     }
 
     /// SIGKILL: the process gets no chance to clean up.
@@ -113,17 +128,34 @@ final class ServerProcess: @unchecked Sendable {
         _ = await waitForExit(timeout: .seconds(10))
     }
 
-    private func waitForExit(timeout: Duration) async -> Int32 {
+    /// Waits for the process to end; after `timeout`, runs `stuck` and kills it.
+    private func waitForExit(timeout: Duration, stuck: () async -> Void = {}) async -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning {
+            await stuck()
             kill(process.processIdentifier, SIGKILL)
             let killed = ContinuousClock.now + .seconds(10)
             while process.isRunning && ContinuousClock.now < killed { try? await Task.sleep(for: .milliseconds(20)) }
         }
         return process.isRunning ? -1 : process.terminationStatus
+    }
+
+    /// Every thread's stack of a running process, from gdb (bounded), or why there is none.
+    private static func threadStacks(of pid: Int32) -> String {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { return "(gdb is not installed)" }
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        gdb.arguments = ["30", "/usr/bin/gdb", "-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"]
+        let output = Pipe()
+        gdb.standardOutput = output
+        gdb.standardError = output
+        do { try gdb.run() } catch { return "(gdb did not start: \(error))" }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        gdb.waitUntilExit()
+        return text.split(separator: "\n").filter { $0.hasPrefix("Thread") || $0.hasPrefix("#") }.joined(separator: "\n")
     }
 
     func removeData() {
