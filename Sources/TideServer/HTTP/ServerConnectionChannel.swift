@@ -41,7 +41,18 @@ struct ServerConnectionChannel: ServerChildChannel {
     let trustProxy: Bool
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        // A connection accepted just before a graceful shutdown can be set up on a later turn of its
+        // event loop, after the server has closed its listener and told every connection it
+        // accepted to finish: that message passed an empty pipeline and was lost, and NIO drops
+        // the connection's value, so neither it nor a task would ever close the connection and
+        // the shutdown would wait for its idle timeout. The closed listener says which case this
+        // is (it is closed before the message is sent, so a connection that missed it sees it).
+        if channel.parent?.isActive == false {
+            logger.debug("closing a connection accepted as the server stopped")
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
+        return channel.eventLoop.makeCompletedFuture {
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: environment.configuration.maxMessageBytes,
                 shouldUpgrade: { channel, head in
