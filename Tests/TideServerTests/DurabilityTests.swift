@@ -42,7 +42,8 @@ import TideStore
     /// SIGTERM under concurrent creates: requests in flight are answered, nothing answered is
     /// lost, no request gets a server error, and the process exits 0.
     @Test func sigtermUnderLoadFinishesWhatItAcknowledges() async throws {
-        let server = try await ServerProcess()
+        // At debug level the log shows the shutdown's steps, should the stop not finish.
+        let server = try await ServerProcess(environment: ["LOG_LEVEL": "debug"])
         let (acknowledged, exitStatus) = try await createUnderLoad(server, idPrefix: "t") { await server.stop() }
         #expect(exitStatus == 0)
         #expect(acknowledged.serverErrors == 0)

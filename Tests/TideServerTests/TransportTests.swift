@@ -254,7 +254,8 @@ import TideModel
     /// With a three-second idle timeout: connections that send nothing, stop part-way through a
     /// request head or body, or stay idle after an answer are closed; a WebSocket is not.
     @Test func idleHTTPConnectionsAreClosed() async throws {
-        try await withServer(extraArguments: ["--http-idle-timeout", "3"], signIn: false) { server, _ in
+        // A long init timeout: the WebSocket's connection_init must not race a busy test machine.
+        try await withServer(extraArguments: ["--http-idle-timeout", "3", "--ws-init-timeout", "60"], signIn: false) { server, _ in
             let body = #"{"query":"{ __typename }"}"#
             let cases = [
                 ("nothing sent", ""),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TideModel
 
 #if canImport(Glibc)
@@ -22,6 +23,9 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     private let stdout = Pipe()
     private let stderr = Pipe()
+    /// The server's log so far (its last 256 KiB), read as it is written: an undrained pipe
+    /// would block a server that logs more than the pipe holds.
+    private let log = Mutex(Data())
     private(set) var baseURL: URL!
     /// The access token of the user `tester`, signed in at start (nil with `signIn: false`).
     private(set) var defaultToken: String?
@@ -34,7 +38,7 @@ final class ServerProcess: @unchecked Sendable {
     /// `signIn`, signs up and logs in the user `tester` for `GraphQLClient(server)`.
     init(
         schema: String = "Schema/example.graphql", dataDirectory: URL? = nil, extraArguments: [String] = [],
-        signIn: Bool = true, startTimeout: Duration = .seconds(60)
+        environment: [String: String] = [:], signIn: Bool = true, startTimeout: Duration = .seconds(60)
     ) async throws {
         self.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
         let schemaPath = schema.hasPrefix("/") ? schema : Self.packageRoot.appendingPathComponent(schema).path
@@ -47,6 +51,17 @@ final class ServerProcess: @unchecked Sendable {
             + Self.unlimited + extraArguments
         process.standardOutput = stdout
         process.standardError = stderr
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self, !chunk.isEmpty else { handle.readabilityHandler = nil; return }
+            self.log.withLock {
+                $0.append(chunk)
+                if $0.count > 256 << 10 { $0.removeFirst($0.count - (256 << 10)) }
+            }
+        }
         try process.run()
         baseURL = try await waitForURL(timeout: startTimeout)
         if signIn { defaultToken = try await HTTPClient().signIn(baseURL, username: "tester") }
@@ -92,8 +107,9 @@ final class ServerProcess: @unchecked Sendable {
         return ""
     }
 
+    /// What the server has logged so far.
     func readStderr() -> String {
-        String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+        log.withLock { String(decoding: $0, as: UTF8.self) }
     }
 
     var graphQLURL: URL { baseURL.appendingPathComponent("graphql") }
@@ -105,16 +121,12 @@ final class ServerProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGTERM)
         return await waitForExit(timeout: timeout) { [self] in
             // Printed into the test log, so that a stop that hangs in CI says where it hangs.
-            var stderrText = ""
-            while case let chunk = (try? await Self.readAvailable(stderr.fileHandleForReading, until: .now + .milliseconds(200))) ?? "",
-                !chunk.isEmpty, stderrText.utf8.count < 100_000
-            {
-                stderrText += chunk
-            }
             print("""
                 === tidewater (pid \(process.processIdentifier)) did not exit within \(timeout) of SIGTERM
                 --- its stderr
-                \(stderrText)
+                \(readStderr())
+                --- its TCP sockets
+                \(Self.run("/usr/bin/ss", ["-tanpei"]).split(separator: "\n").filter { $0.contains("pid=\(process.processIdentifier),") }.joined(separator: "\n"))
                 --- its threads
                 \(Self.threadStacks(of: process.processIdentifier))
                 """)
@@ -143,19 +155,25 @@ final class ServerProcess: @unchecked Sendable {
         return process.isRunning ? -1 : process.terminationStatus
     }
 
-    /// Every thread's stack of a running process, from gdb (bounded), or why there is none.
+    /// Every thread's stack of a running process, from gdb, or why there is none.
     private static func threadStacks(of pid: Int32) -> String {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { return "(gdb is not installed)" }
-        let gdb = Process()
-        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        gdb.arguments = ["30", "/usr/bin/gdb", "-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"]
+        run("/usr/bin/gdb", ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"])
+            .split(separator: "\n").filter { $0.hasPrefix("Thread") || $0.hasPrefix("#") }.joined(separator: "\n")
+    }
+
+    /// A diagnostic tool's output (at most 30 s of it), or why there is none.
+    private static func run(_ tool: String, _ arguments: [String]) -> String {
+        guard FileManager.default.isExecutableFile(atPath: tool) else { return "(\(tool) is not installed)" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["30", tool] + arguments
         let output = Pipe()
-        gdb.standardOutput = output
-        gdb.standardError = output
-        do { try gdb.run() } catch { return "(gdb did not start: \(error))" }
+        process.standardOutput = output
+        process.standardError = output
+        do { try process.run() } catch { return "(\(tool) did not start: \(error))" }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        gdb.waitUntilExit()
-        return text.split(separator: "\n").filter { $0.hasPrefix("Thread") || $0.hasPrefix("#") }.joined(separator: "\n")
+        process.waitUntilExit()
+        return text
     }
 
     func removeData() {
