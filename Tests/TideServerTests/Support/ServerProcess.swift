@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TideModel
 
 #if canImport(Glibc)
@@ -8,7 +7,7 @@ import Glibc
 
 /// A real `tidewater serve` child process on a free loopback port, stopped by its PID.
 final class ServerProcess: @unchecked Sendable {
-    // @unchecked: the mutable state (process, output pipe) is only touched from the test task
+    // @unchecked: the mutable state (process, baseURL, defaultToken) is only touched from the test task
     // that owns this object; the type is Sendable only so it can be captured by async closures.
 
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -21,11 +20,9 @@ final class ServerProcess: @unchecked Sendable {
 
     let dataDirectory: URL
     let process = Process()
-    private let stdout = Pipe()
-    private let stderr = Pipe()
-    /// The server's log so far (its last 256 KiB), read as it is written: an undrained pipe
-    /// would block a server that logs more than the pipe holds.
-    private let log = Mutex(Data())
+    private let stdout = PipeCollector()
+    /// The server's log (its last 256 KiB).
+    private let stderr = PipeCollector(limit: 256 << 10)
     private(set) var baseURL: URL!
     /// The access token of the user `tester`, signed in at start (nil with `signIn: false`).
     private(set) var defaultToken: String?
@@ -49,18 +46,10 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments =
             ["serve", "--schema", schemaPath, "--data", self.dataDirectory.path, "--host", "127.0.0.1", "--port", "0"]
             + Self.unlimited + extraArguments
-        process.standardOutput = stdout
-        process.standardError = stderr
+        process.standardOutput = stdout.pipe
+        process.standardError = stderr.pipe
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { handle.readabilityHandler = nil; return }
-            self.log.withLock {
-                $0.append(chunk)
-                if $0.count > 256 << 10 { $0.removeFirst($0.count - (256 << 10)) }
-            }
         }
         try process.run()
         baseURL = try await waitForURL(timeout: startTimeout)
@@ -74,42 +63,26 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     private func waitForURL(timeout: Duration) async throws -> URL {
-        let handle = stdout.fileHandleForReading
         let deadline = ContinuousClock.now + timeout
-        var buffer = ""
         while ContinuousClock.now < deadline {
+            let printed = stdout.text
+            if let range = printed.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+                return URL(string: String(printed[range]))!
+            }
             guard process.isRunning else {
+                // Its last words may still be in the pipe.
+                while !stderr.ended && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
                 throw TestFailure("tidewater exited early (\(process.terminationStatus)): \(readStderr())")
             }
-            let chunk = try await Self.readAvailable(handle, until: deadline)
-            buffer += chunk
-            if let range = buffer.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
-                return URL(string: String(buffer[range]))!
-            }
+            try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
         throw TestFailure("tidewater did not print its URL within \(timeout)")
     }
 
-    /// Reads what the pipe has without blocking past the deadline.
-    private static func readAvailable(_ handle: FileHandle, until deadline: ContinuousClock.Instant) async throws -> String {
-        let fd = handle.fileDescriptor
-        while ContinuousClock.now < deadline {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, 0) > 0 {
-                var bytes = [UInt8](repeating: 0, count: 4096)
-                let n = read(fd, &bytes, bytes.count)
-                if n > 0 { return String(decoding: bytes[..<n], as: UTF8.self) }
-                if n == 0 { return "" }
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return ""
-    }
-
     /// What the server has logged so far.
     func readStderr() -> String {
-        log.withLock { String(decoding: $0, as: UTF8.self) }
+        stderr.text
     }
 
     var graphQLURL: URL { baseURL.appendingPathComponent("graphql") }
@@ -121,14 +94,19 @@ final class ServerProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGTERM)
         return await waitForExit(timeout: timeout) { [self] in
             // Printed into the test log, so that a stop that hangs in CI says where it hangs.
+            let pid = process.processIdentifier
+            let sockets = await Self.diagnostic("/usr/bin/ss", ["-tanpei"]) { $0.contains("pid=\(pid),") }
+            let stacks = await Self.diagnostic("/usr/bin/gdb", ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"]) {
+                $0.hasPrefix("Thread") || $0.hasPrefix("#")
+            }
             print("""
-                === tidewater (pid \(process.processIdentifier)) did not exit within \(timeout) of SIGTERM
+                === tidewater (pid \(pid)) did not exit within \(timeout) of SIGTERM
                 --- its stderr
                 \(readStderr())
                 --- its TCP sockets
-                \(Self.run("/usr/bin/ss", ["-tanpei"]).split(separator: "\n").filter { $0.contains("pid=\(process.processIdentifier),") }.joined(separator: "\n"))
+                \(sockets)
                 --- its threads
-                \(Self.threadStacks(of: process.processIdentifier))
+                \(stacks)
                 """)
         }
     }
@@ -155,25 +133,15 @@ final class ServerProcess: @unchecked Sendable {
         return process.isRunning ? -1 : process.terminationStatus
     }
 
-    /// Every thread's stack of a running process, from gdb, or why there is none.
-    private static func threadStacks(of pid: Int32) -> String {
-        run("/usr/bin/gdb", ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"])
-            .split(separator: "\n").filter { $0.hasPrefix("Thread") || $0.hasPrefix("#") }.joined(separator: "\n")
-    }
-
-    /// A diagnostic tool's output (at most 30 s of it), or why there is none.
-    private static func run(_ tool: String, _ arguments: [String]) -> String {
+    /// The lines of a diagnostic tool's output that `keep` selects, or why there are none.
+    private static func diagnostic(_ tool: String, _ arguments: [String], keep: (Substring) -> Bool) async -> String {
         guard FileManager.default.isExecutableFile(atPath: tool) else { return "(\(tool) is not installed)" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["30", tool] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        do { try process.run() } catch { return "(\(tool) did not start: \(error))" }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
+        do {
+            let result = try await runProcess(URL(fileURLWithPath: tool), arguments, timeout: .seconds(30))
+            return result.stdout.split(separator: "\n").filter(keep).joined(separator: "\n")
+        } catch {
+            return "(\(tool) failed: \(error))"
+        }
     }
 
     func removeData() {
