@@ -12,7 +12,7 @@ import TideStore
     @Test func acknowledgedWritesSurviveSIGKILL() async throws {
         let server = try await ServerProcess()
         // Let load build up, then kill without warning.
-        let (acknowledged, _) = try await createUnderLoad(server, idPrefix: "w") { await server.crash() }
+        let (acknowledged, _) = try await createUnderLoad(server, idPrefix: "w") { _ in await server.crash() }
         let acked = acknowledged.all
         #expect(acked.count >= 300)
         let missing = try await lostAfterRestart(server, acked)
@@ -44,7 +44,9 @@ import TideStore
     @Test func sigtermUnderLoadFinishesWhatItAcknowledges() async throws {
         // At debug level the log shows the shutdown's steps, should the stop not finish.
         let server = try await ServerProcess(environment: ["LOG_LEVEL": "debug"])
-        let (acknowledged, exitStatus) = try await createUnderLoad(server, idPrefix: "t") { await server.stop() }
+        let (acknowledged, exitStatus) = try await createUnderLoad(server, idPrefix: "t") { load in
+            await server.stop { "requests awaiting a reply: \(load.inFlight.load(ordering: .relaxed))" }
+        }
         #expect(exitStatus == 0)
         #expect(acknowledged.serverErrors == 0)
         let acked = acknowledged.all
@@ -57,7 +59,7 @@ import TideStore
     /// Sixteen workers create notes until the server stops answering; once 300 creates are
     /// acknowledged (or after 20 s) `interrupt` stops the server, and its result is returned.
     private func createUnderLoad<Result: Sendable>(
-        _ server: ServerProcess, idPrefix: String, interrupt: @escaping @Sendable () async -> Result
+        _ server: ServerProcess, idPrefix: String, interrupt: @escaping @Sendable (Acknowledged) async -> Result
     ) async throws -> (Acknowledged, Result) {
         let client = GraphQLClient(server)
         let acknowledged = Acknowledged()
@@ -66,6 +68,8 @@ import TideStore
                 group.addTask {
                     for i in 0..<10_000 {
                         let id = "\(idPrefix)\(worker)-\(i)"
+                        acknowledged.inFlight.add(1, ordering: .relaxed)
+                        defer { acknowledged.inFlight.subtract(1, ordering: .relaxed) }
                         guard let reply = try? await client.post(
                             "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id _version } }",
                             variables: ["input": ["id": .string(id), "title": "under load"]])
@@ -83,7 +87,7 @@ import TideStore
                 while acknowledged.count < 300 && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                return await interrupt()
+                return await interrupt(acknowledged)
             }
             var result: Result?
             for try await outcome in group where outcome != nil { result = outcome }
@@ -172,6 +176,8 @@ import TideStore
 final class Acknowledged: Sendable {
     private let versions = Mutex<[String: Int64]>([:])
     private let failures = Atomic<Int>(0)
+    /// Requests sent and not yet answered.
+    let inFlight = Atomic<Int>(0)
     func record(_ id: String, _ version: Int64) { versions.withLock { $0[id] = version } }
     var count: Int { versions.withLock { $0.count } }
     var all: [String: Int64] { versions.withLock { $0 } }

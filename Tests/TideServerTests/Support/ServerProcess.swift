@@ -7,7 +7,7 @@ import Glibc
 
 /// A real `tidewater serve` child process on a free loopback port, stopped by its PID.
 final class ServerProcess: @unchecked Sendable {
-    // @unchecked: the mutable state (process, baseURL, defaultToken) is only touched from the test task
+    // @unchecked: the mutable state (child, baseURL, defaultToken) is only touched from the test task
     // that owns this object; the type is Sendable only so it can be captured by async closures.
 
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -19,10 +19,8 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     let dataDirectory: URL
-    let process = Process()
-    private let stdout = PipeCollector()
-    /// The server's log (its last 256 KiB).
-    private let stderr = PipeCollector(limit: 256 << 10)
+    /// The server; its stderr (the log) keeps the last 256 KiB.
+    private var child: ChildProcess!
     private(set) var baseURL: URL!
     /// The access token of the user `tester`, signed in at start (nil with `signIn: false`).
     private(set) var defaultToken: String?
@@ -42,16 +40,11 @@ final class ServerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw TestFailure("tidewater binary not found at \(Self.binary.path): run `swift build` first (make test does)")
         }
-        process.executableURL = Self.binary
-        process.arguments =
+        child = try await ChildProcess.start(
+            Self.binary,
             ["serve", "--schema", schemaPath, "--data", self.dataDirectory.path, "--host", "127.0.0.1", "--port", "0"]
-            + Self.unlimited + extraArguments
-        process.standardOutput = stdout.pipe
-        process.standardError = stderr.pipe
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        try process.run()
+                + Self.unlimited + extraArguments,
+            environment: environment, stderrLimit: 256 << 10)
         baseURL = try await waitForURL(timeout: startTimeout)
         if signIn { defaultToken = try await HTTPClient().signIn(baseURL, username: "tester") }
     }
@@ -65,42 +58,43 @@ final class ServerProcess: @unchecked Sendable {
     private func waitForURL(timeout: Duration) async throws -> URL {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let printed = stdout.text
+            let printed = child.stdout.text
             if let range = printed.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
                 return URL(string: String(printed[range]))!
             }
-            guard process.isRunning else {
-                // Its last words may still be in the pipe.
-                while !stderr.ended && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                throw TestFailure("tidewater exited early (\(process.terminationStatus)): \(readStderr())")
+            if let status = child.exitStatus {
+                throw TestFailure("tidewater exited early (\(status)): \(readStderr())")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.terminate()
+        child.signal(SIGTERM)
         throw TestFailure("tidewater did not print its URL within \(timeout)")
     }
 
     /// What the server has logged so far.
     func readStderr() -> String {
-        stderr.text
+        child.stderr.text
     }
 
     var graphQLURL: URL { baseURL.appendingPathComponent("graphql") }
 
-    /// SIGTERM, then wait (bounded) for a clean exit; returns the exit status.
+    /// SIGTERM, then wait (bounded) for a clean exit; returns the exit status. A stop that does
+    /// not finish prints the server's state, and what `context` says of the test's.
     @discardableResult
-    func stop(timeout: Duration = .seconds(20)) async -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
+    func stop(timeout: Duration = .seconds(20), context: () -> String = { "" }) async -> Int32 {
+        if let status = child.exitStatus { return status }
+        child.signal(SIGTERM)
         return await waitForExit(timeout: timeout) { [self] in
             // Printed into the test log, so that a stop that hangs in CI says where it hangs.
-            let pid = process.processIdentifier
-            let sockets = await Self.diagnostic("/usr/bin/ss", ["-tanpei"]) { $0.contains("pid=\(pid),") }
-            let stacks = await Self.diagnostic("/usr/bin/gdb", ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"]) {
-                $0.hasPrefix("Thread") || $0.hasPrefix("#")
+            let pid = child.pid
+            // Both ends of its connections: which process holds the peer of a connection that stays open.
+            let port = baseURL.port ?? 0
+            let sockets = await diagnostic("/usr/bin/ss", ["-tanpei"]) {
+                $0.contains("pid=\(pid),") || $0.contains(":\(port) ")
             }
+            let stacks = await threadStacks(pid)
             print("""
-                === tidewater (pid \(pid)) did not exit within \(timeout) of SIGTERM
+                === tidewater (pid \(pid)) did not exit within \(timeout) of SIGTERM \(context())
                 --- its stderr
                 \(readStderr())
                 --- its TCP sockets
@@ -113,35 +107,17 @@ final class ServerProcess: @unchecked Sendable {
 
     /// SIGKILL: the process gets no chance to clean up.
     func crash() async {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        guard child.isRunning else { return }
+        child.signal(SIGKILL)
         _ = await waitForExit(timeout: .seconds(10))
     }
 
     /// Waits for the process to end; after `timeout`, runs `stuck` and kills it.
     private func waitForExit(timeout: Duration, stuck: () async -> Void = {}) async -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            await stuck()
-            kill(process.processIdentifier, SIGKILL)
-            let killed = ContinuousClock.now + .seconds(10)
-            while process.isRunning && ContinuousClock.now < killed { try? await Task.sleep(for: .milliseconds(20)) }
-        }
-        return process.isRunning ? -1 : process.terminationStatus
-    }
-
-    /// The lines of a diagnostic tool's output that `keep` selects, or why there are none.
-    private static func diagnostic(_ tool: String, _ arguments: [String], keep: (Substring) -> Bool) async -> String {
-        guard FileManager.default.isExecutableFile(atPath: tool) else { return "(\(tool) is not installed)" }
-        do {
-            let result = try await runProcess(URL(fileURLWithPath: tool), arguments, timeout: .seconds(30))
-            return result.stdout.split(separator: "\n").filter(keep).joined(separator: "\n")
-        } catch {
-            return "(\(tool) failed: \(error))"
-        }
+        if let status = await child.waitForExit(timeout: timeout) { return status }
+        await stuck()
+        child.signal(SIGKILL)
+        return await child.waitForExit(timeout: .seconds(10)) ?? -1
     }
 
     func removeData() {
@@ -149,7 +125,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        child?.signal(SIGKILL)
     }
 }
 
