@@ -7,7 +7,7 @@ import Glibc
 
 /// A real `tidewater serve` child process on a free loopback port, stopped by its PID.
 final class ServerProcess: @unchecked Sendable {
-    // @unchecked: the mutable state (child, baseURL, defaultToken) is only touched from the test task
+    // @unchecked: the mutable state (baseURL, defaultToken) is only touched from the test task
     // that owns this object; the type is Sendable only so it can be captured by async closures.
 
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -20,7 +20,7 @@ final class ServerProcess: @unchecked Sendable {
 
     let dataDirectory: URL
     /// The server; its stderr (the log) keeps the last 256 KiB.
-    private var child: ChildProcess!
+    private let child: ChildProcess
     private(set) var baseURL: URL!
     /// The access token of the user `tester`, signed in at start (nil with `signIn: false`).
     private(set) var defaultToken: String?
@@ -125,7 +125,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        child?.signal(SIGKILL)
+        child.signal(SIGKILL)
     }
 }
 
