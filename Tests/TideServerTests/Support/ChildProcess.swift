@@ -25,15 +25,17 @@ func runProcess(
     _ executable: URL, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)
 ) async throws -> CLIResult {
     let child = try await ChildProcess.start(executable, arguments, input: input ?? "")
-    guard let status = await child.waitForExit(timeout: timeout) else {
+    var stuck = ""
+    let (status, killed) = await child.finish(within: timeout) {
+        // Before the kill: whether the process or only its output had not finished.
+        stuck = """
+            (stdout \(child.stdout.ended ? "ended" : "open"), stderr \(child.stderr.ended ? "ended" : "open"))
+            \(await threadStacks(child.pid))
+            """
+    }
+    if killed {
         let command = ([executable.lastPathComponent] + arguments).joined(separator: " ")
-        let stacks = await threadStacks(child.pid)
-        child.signal(SIGKILL)
-        throw TestFailure("""
-            \(command) did not finish within \(timeout) (stdout \(child.stdout.ended ? "ended" : "open"), \
-            stderr \(child.stderr.ended ? "ended" : "open"))
-            \(stacks)
-            """)
+        throw TestFailure("\(command) did not finish within \(timeout) \(stuck)")
     }
     return CLIResult(status: status, stdout: child.stdout.text, stderr: child.stderr.text)
 }
@@ -110,8 +112,6 @@ final class ChildProcess: Sendable {
     /// exited and its output has been read to the end; nil before.
     var exitStatus: Int32? { state.withLock { $0.status } }
 
-    var isRunning: Bool { exitStatus == nil }
-
     /// Sends `signal` unless the process is known to have exited.
     func signal(_ signal: Int32) {
         state.withLock { state in
@@ -122,8 +122,17 @@ final class ChildProcess: Sendable {
         }
     }
 
-    /// The exit status, waiting (bounded) for it; nil when the process still runs after `timeout`.
-    func waitForExit(timeout: Duration) async -> Int32? {
+    /// The exit status, waiting (bounded) for it. A process still running after `timeout` is
+    /// killed once `stuck` has looked at it (`killed`; its status is then -1 if it outlives
+    /// SIGKILL by 10 s).
+    func finish(within timeout: Duration, whenStuck stuck: () async -> Void = {}) async -> (status: Int32, killed: Bool) {
+        if let status = await waitForExit(timeout: timeout) { return (status, false) }
+        await stuck()
+        signal(SIGKILL)
+        return (await waitForExit(timeout: .seconds(10)) ?? -1, true)
+    }
+
+    private func waitForExit(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let status = exitStatus { return status }

@@ -84,7 +84,7 @@ final class ServerProcess: @unchecked Sendable {
     func stop(timeout: Duration = .seconds(20), context: () -> String = { "" }) async -> Int32 {
         if let status = child.exitStatus { return status }
         child.signal(SIGTERM)
-        return await waitForExit(timeout: timeout) { [self] in
+        return await child.finish(within: timeout) { [self] in
             // Printed into the test log, so that a stop that hangs in CI says where it hangs.
             let pid = child.pid
             // Both ends of its connections: which process holds the peer of a connection that stays open.
@@ -102,22 +102,13 @@ final class ServerProcess: @unchecked Sendable {
                 --- its threads
                 \(stacks)
                 """)
-        }
+        }.status
     }
 
     /// SIGKILL: the process gets no chance to clean up.
     func crash() async {
-        guard child.isRunning else { return }
         child.signal(SIGKILL)
-        _ = await waitForExit(timeout: .seconds(10))
-    }
-
-    /// Waits for the process to end; after `timeout`, runs `stuck` and kills it.
-    private func waitForExit(timeout: Duration, stuck: () async -> Void = {}) async -> Int32 {
-        if let status = await child.waitForExit(timeout: timeout) { return status }
-        await stuck()
-        child.signal(SIGKILL)
-        return await child.waitForExit(timeout: .seconds(10)) ?? -1
+        _ = await child.finish(within: .seconds(10))
     }
 
     func removeData() {
