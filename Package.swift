@@ -32,6 +32,8 @@ let package = Package(
         // Tests only: child processes without Foundation's descriptor leaks (Tests/…/ChildProcess.swift).
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        // Tests only: the HTTP client of the server tests (Tests/…/HTTPClient.swift).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // System libraries (Debian: libsqlite3-dev, libsodium-dev).
@@ -125,6 +127,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

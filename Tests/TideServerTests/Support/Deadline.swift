@@ -5,9 +5,8 @@ import Synchronization
 /// within `timeout`; the operation is then cancelled and left behind.
 ///
 /// Structured concurrency would wait for a cancelled child to end, so a client call that
-/// never completes (a future nobody fulfils, a URLSession task whose completion is lost)
-/// would hang the whole test run. Here the caller resumes at the deadline whatever the
-/// operation does.
+/// never completes (a future nobody fulfils, a reply that never arrives) would hang the whole
+/// test run. Here the caller resumes at the deadline whatever the operation does.
 func withDeadline<T: Sendable>(
     _ timeout: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {

@@ -1,15 +1,17 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import TideModel
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// A real HTTP client (URLSession, libcurl underneath) for talking to the server under test.
+/// A real HTTP client (AsyncHTTPClient, on SwiftNIO) for talking to the server under test.
 ///
-/// One session serves the whole test process: on Linux every URLSession holds its own libcurl
-/// multi handle, threads and descriptors until it is invalidated. Each request also has an
-/// overall deadline, so a request whose completion never arrives fails its test instead of
+/// Not URLSession: on Linux it is libcurl driven by libdispatch sources, and under the parallel
+/// tests a request now and then sent its head and never its body (seen in the server's log:
+/// the head read, nothing more for 20 s), which held a graceful stop waiting for that request
+/// to end. One client with a connection pool serves the whole test process, and each request
+/// has an overall deadline, so a request whose reply never arrives fails its test instead of
 /// stalling the run.
 struct HTTPClient: Sendable {
     struct Reply {
@@ -24,25 +26,27 @@ struct HTTPClient: Sendable {
         }
     }
 
-    private static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.httpMaximumConnectionsPerHost = 64
-        return URLSession(configuration: configuration)
+    private static let client: AsyncHTTPClient.HTTPClient = {
+        var configuration = AsyncHTTPClient.HTTPClient.Configuration()
+        // Load tests run 16 requests at once against one server.
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return AsyncHTTPClient.HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }()
 
     func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        request.httpBody = body
-        let (data, response) = try await withDeadline(.seconds(45), "\(method) \(url.path)") { [request] in
-            try await Self.session.data(for: request)
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        return try await withDeadline(.seconds(45), "\(method) \(url.path)") { [request] in
+            let response = try await Self.client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 64 << 20)
+            var replyHeaders: [String: String] = [:]
+            for header in response.headers {
+                replyHeaders[header.name] = replyHeaders[header.name].map { "\($0), \(header.value)" } ?? header.value
+            }
+            return Reply(status: Int(response.status.code), headers: replyHeaders, body: Data(body.readableBytesView))
         }
-        let http = response as! HTTPURLResponse
-        var replyHeaders: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { replyHeaders["\(k)"] = "\(v)" }
-        return Reply(status: http.statusCode, headers: replyHeaders, body: data)
     }
 }
 
