@@ -1,7 +1,8 @@
 import GraphQL
 import TideModel
 
-/// The `extensions.code` values Tidewater answers with (ARCHITECTURE §3).
+/// The `extensions.code` values Tidewater answers with (ARCHITECTURE §3), over HTTP and on
+/// WebSocket `error` messages alike: every code is written from this enum, never as a literal.
 public enum ErrorCode: String, Sendable {
     case unauthenticated = "UNAUTHENTICATED"
     case forbidden = "FORBIDDEN"
@@ -14,6 +15,12 @@ public enum ErrorCode: String, Sendable {
     case graphQLParseFailed = "GRAPHQL_PARSE_FAILED"
     case graphQLValidationFailed = "GRAPHQL_VALIDATION_FAILED"
     case operationNotSupported = "OPERATION_NOT_SUPPORTED"
+    /// A request body that is not a GraphQL-over-HTTP request (malformed JSON, wrong shape).
+    case badRequest = "BAD_REQUEST"
+    /// A WebSocket `subscribe` past the connection's operation limit.
+    case limitExceeded = "LIMIT_EXCEEDED"
+    /// A `resumeFrom` the change feed can no longer (or not yet) replay from: delta sync first.
+    case resumeTooOld = "RESUME_TOO_OLD"
 }
 
 /// One entry of a response's `errors` list.

@@ -1,10 +1,11 @@
+import TideGraphQL
 import TideModel
 
 /// GraphQL errors the transport makes itself (before or beside the engine): one error with
 /// `message` and `extensions.code`, as JSON.
 enum ErrorJSON {
     /// `[{"message": …, "extensions": {"code": …}}]`: the payload of a WebSocket `error` message.
-    static func list(message: String, code: String) -> [UInt8] {
+    static func list(message: String, code: ErrorCode) -> [UInt8] {
         var w = JSONWriter(capacity: message.utf8.count + 64)
         w.raw("[")
         write(message: message, code: code, to: &w)
@@ -13,7 +14,7 @@ enum ErrorJSON {
     }
 
     /// `{"errors": [{"message": …, "extensions": {"code": …}}]}`: an HTTP response body.
-    static func body(message: String, code: String) -> [UInt8] {
+    static func body(message: String, code: ErrorCode) -> [UInt8] {
         var w = JSONWriter(capacity: message.utf8.count + 80)
         w.raw("{\"errors\":[")
         write(message: message, code: code, to: &w)
@@ -21,11 +22,11 @@ enum ErrorJSON {
         return w.bytes
     }
 
-    private static func write(message: String, code: String, to w: inout JSONWriter) {
+    private static func write(message: String, code: ErrorCode, to w: inout JSONWriter) {
         w.raw("{\"message\":")
         w.string(message)
         w.raw(",\"extensions\":{\"code\":")
-        w.string(code)
+        w.string(code.rawValue)
         w.raw("}}")
     }
 }

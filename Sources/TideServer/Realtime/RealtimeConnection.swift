@@ -191,7 +191,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
                         id: id,
                         errors: ErrorJSON.list(
                             message: "At most \(environment.configuration.maxOperationsPerConnection) operations may run on one connection.",
-                            code: "LIMIT_EXCEEDED")))
+                            code: .limitExceeded)))
             }
             start(id, request, resumeFrom: resumeFrom, caller: caller)
         case .complete(let id):
@@ -240,7 +240,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
             if let limiter = environment.limiter, limiter.acquire(caller.key) != nil {
                 environment.metrics.recordRateLimited(route: "graphql")
                 return send(
-                    ServerMessage.error(id: id, errors: ErrorJSON.list(message: "Rate limit exceeded; retry later.", code: "RATE_LIMITED")))
+                    ServerMessage.error(id: id, errors: ErrorJSON.list(message: "Rate limit exceeded; retry later.", code: .rateLimited)))
             }
             singles.insert(id)
             let engine = environment.engine
@@ -278,7 +278,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
             return .refused(
                 errors: ErrorJSON.list(
                     message: "resumeFrom \(seq) is ahead of the change feed (at \(head)): run a delta sync, then subscribe without resumeFrom.",
-                    code: "RESUME_TOO_OLD"))
+                    code: .resumeTooOld))
         }
         guard seq < position else { return .resumed(after: seq) }
         var cursor = seq
@@ -288,14 +288,14 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
                 page = try environment.store.feed(after: cursor, limit: Int(min(256, position - cursor)))
             } catch {
                 environment.logger.error("realtime: replay failed", metadata: ["error": "\(error)"])
-                return .refused(errors: ErrorJSON.list(message: "Internal server error.", code: "INTERNAL"))
+                return .refused(errors: ErrorJSON.list(message: "Internal server error.", code: .internalError))
             }
             // The feed has no holes, so a missing successor was removed by retention.
             guard let first = page.first, first.seq == cursor + 1, let last = page.last else {
                 return .refused(
                     errors: ErrorJSON.list(
                         message: "The change feed no longer holds the events after seq \(seq): run a delta sync, then subscribe without resumeFrom.",
-                        code: "RESUME_TOO_OLD"))
+                        code: .resumeTooOld))
             }
             for entry in page {
                 if let payload = subscription.payload(for: entry) {
@@ -394,7 +394,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         _ message: String = "The access token expired: connect again with a fresh token and resume from the last seq.",
         close reason: CloseReason = .tokenExpired
     ) {
-        let errors = ErrorJSON.list(message: message, code: "UNAUTHENTICATED")
+        let errors = ErrorJSON.list(message: message, code: .unauthenticated)
         for id in streams.keys.sorted() {
             send(ServerMessage.error(id: id, errors: errors))
         }

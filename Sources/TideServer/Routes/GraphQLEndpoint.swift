@@ -110,7 +110,7 @@ struct GraphQLEndpoint: DirectEndpoint {
             return .failure(
                 Refusal(
                     reply: errorReply(
-                        .unauthorized, message: error.message, code: ErrorCode.unauthenticated.rawValue, modern: modern,
+                        .unauthorized, message: error.message, code: .unauthenticated, modern: modern,
                         headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])))
         }
         if let limiter {
@@ -126,7 +126,7 @@ struct GraphQLEndpoint: DirectEndpoint {
                 return .failure(
                     Refusal(
                         reply: errorReply(
-                            .tooManyRequests, message: "Rate limit exceeded; retry later.", code: ErrorCode.rateLimited.rawValue,
+                            .tooManyRequests, message: "Rate limit exceeded; retry later.", code: .rateLimited,
                             modern: modern, headers: [.retryAfter: RateLimitMiddleware.retryAfter(wait)])))
             }
         }
@@ -161,12 +161,12 @@ struct GraphQLEndpoint: DirectEndpoint {
         case .invalidShape(let reason): message = "Invalid GraphQL request: \(reason)"
         }
         metrics.recordRequest(operation: "invalid", outcome: "rejected", duration: .zero)
-        return errorReply(.badRequest, message: message, code: "BAD_REQUEST", modern: modern)
+        return errorReply(.badRequest, message: message, code: .badRequest, modern: modern)
     }
 
     /// A GraphQL error response without `data`, in the media type the client accepts.
     private func errorReply(
-        _ status: HTTPResponse.Status, message: String, code: String, modern: Bool, headers extra: HTTPFields = [:]
+        _ status: HTTPResponse.Status, message: String, code: ErrorCode, modern: Bool, headers extra: HTTPFields = [:]
     ) -> HTTPReply {
         var headers: HTTPFields = [.contentType: Self.contentType(modern: modern)]
         headers.append(contentsOf: extra)
