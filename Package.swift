@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "tidewater", targets: ["tidewater"]),
         .library(name: "TideModel", targets: ["TideModel"]),
         .library(name: "TideSchema", targets: ["TideSchema"]),
+        .library(name: "TideSQLite", targets: ["TideSQLite"]),
         .library(name: "TideStore", targets: ["TideStore"]),
         .library(name: "TideGraphQL", targets: ["TideGraphQL"]),
         .library(name: "TideIdentity", targets: ["TideIdentity"]),
@@ -51,10 +52,17 @@ let package = Package(
         ),
         // libsodium wrappers: keyed MACs for opaque tokens, Argon2id passwords, Ed25519 JWTs, refresh tokens.
         .target(name: "TideCrypto", dependencies: ["CSodium", "TideModel"], swiftSettings: swiftSettings),
+        // The SQLite layer: connections with cached statements, transactions, a reader pool,
+        // migrations as data. Every database file of ours is opened through it.
+        .target(
+            name: "TideSQLite",
+            dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // Versioned SQLite store: migrations, single writer with group commit, change feed, TTL.
         .target(
             name: "TideStore",
-            dependencies: ["TideModel", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TideModel", "TideSQLite", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Users, groups, sessions, access tokens, API keys and signing keys: the policy over TideStore's
@@ -62,7 +70,7 @@ let package = Package(
         .target(
             name: "TideIdentity",
             dependencies: [
-                "TideModel", "TideCrypto", "TideStore",
+                "TideModel", "TideCrypto", "TideStore", "TideSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -112,6 +120,9 @@ let package = Package(
 
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TideSQLiteTests", dependencies: ["TideSQLite", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
         .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto"], swiftSettings: swiftSettings),
         .testTarget(

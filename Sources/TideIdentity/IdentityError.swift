@@ -1,4 +1,4 @@
-import TideStore
+import TideSQLite
 
 /// Everything ``IdentityService`` throws. Each case maps to one HTTP status (see `AuthRoutes`);
 /// descriptions never contain passwords, tokens, keys or hashes.
@@ -33,7 +33,7 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Runs a store call, turning its error into ``IdentityError/storage(_:)``.
 @discardableResult
-func storage<T>(_ body: @autoclosure () throws(StoreError) -> T) throws(IdentityError) -> T {
+func storage<T>(_ body: @autoclosure () throws(SQLiteError) -> T) throws(IdentityError) -> T {
     do {
         return try body()
     } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import TideCrypto
+import TideSQLite
 import TideStore
 
 extension IdentityService {
@@ -98,13 +99,7 @@ extension IdentityService {
             let user = IdentityUser(
                 id: UUID().uuidString.lowercased(), username: username, passwordHash: try hash(password), email: email,
                 phone: phone, createdAt: configuration.now(), groups: Array(Set(groups)).sorted())
-            do throws(StoreError) {
-                try store.createUser(user)
-            } catch .alreadyExists {
-                throw .usernameTaken
-            } catch {
-                throw .storage(error.description)
-            }
+            guard try storage(store.createUser(user)) else { throw .usernameTaken }
             logger.info("user created", metadata: ["userId": "\(user.id)"])
             return user.id
         }
@@ -142,7 +137,7 @@ extension IdentityService {
         guard nowSeconds >= due,
             nextSessionPrune.compareExchange(expected: due, desired: nowSeconds + 3600, ordering: .relaxed).exchanged
         else { return }
-        do throws(StoreError) {
+        do throws(SQLiteError) {
             let deleted = try store.deleteSessions(expiredBefore: now)
             if deleted > 0 { logger.info("deleted expired sessions", metadata: ["count": "\(deleted)"]) }
         } catch {

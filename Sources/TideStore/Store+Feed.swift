@@ -1,3 +1,5 @@
+import TideSQLite
+
 extension Store {
     /// The highest committed feed seq (0 when nothing was ever written).
     public var feedHead: Int64 { counters.feedHead.load(ordering: .acquiring) }
@@ -10,7 +12,7 @@ extension Store {
     public func feed(after seq: Int64, limit: Int) throws(StoreError) -> [FeedEntry] {
         try checkOpen()
         guard limit >= 1 else { return [] }
-        return try readers.withReader { connection throws(StoreError) in
+        return try read { connection throws(SQLiteError) in
             var entries: [FeedEntry] = []
             try connection.query(FeedSQL.select, [.int(seq), .int(Int64(limit))]) { entries.append(FeedSQL.decode($0)) }
             return entries
@@ -20,7 +22,7 @@ extension Store {
     /// The consumer's saved position, or nil when it never saved one.
     public func checkpoint(consumer: String) throws(StoreError) -> Int64? {
         try checkOpen()
-        return try readers.withReader { connection throws(StoreError) in
+        return try read { connection throws(SQLiteError) in
             try connection.queryFirst(FeedSQL.checkpoint, [.text(consumer)]) { $0.int64(0) }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import TideModel
+import TideSQLite
 
 /// What delta sync needs beyond `list`: a cut-off, the changes of a time range summarised per
 /// record, and how far back a delta can be exact.
@@ -18,7 +19,7 @@ extension Store {
     ) throws(StoreError) -> [ChangeSummary] {
         _ = try table(model)
         try checkOpen()
-        return try readers.withReader { connection throws(StoreError) in
+        return try read { connection throws(SQLiteError) in
             var summaries: [ChangeSummary] = []
             try connection.query(
                 FeedSQL.changeSummaries,
@@ -34,7 +35,7 @@ extension Store {
     /// The oldest `lastSync` (epoch ms) from which a delta sync is exact: tombstones and feed
     /// entries younger than their retention are still there.
     public func deltaSyncHorizon(now: Date = Date()) -> Int64 {
-        Timestamps.milliseconds(now)
+        StoredTime.milliseconds(now)
             - min(configuration.tombstoneRetentionSeconds, configuration.feedRetentionSeconds) * 1000
     }
 }

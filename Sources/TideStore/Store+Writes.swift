@@ -1,5 +1,6 @@
 import Foundation
 import TideModel
+import TideSQLite
 
 extension Store {
     /// Queues `body` for the writer thread and suspends until its batch has committed.
@@ -90,7 +91,7 @@ extension Store {
     /// Retention: deletes tombstones older than `tombstoneRetentionSeconds` and feed entries
     /// older than `feedRetentionSeconds`, never past the lowest stored checkpoint.
     public func purge(now: Date = Date()) async throws(StoreError) -> (tombstones: Int, feedEntries: Int) {
-        let nowMillis = Timestamps.milliseconds(now)
+        let nowMillis = StoredTime.milliseconds(now)
         let tombstoneCutoff = nowMillis - configuration.tombstoneRetentionSeconds * 1000
         let feedCutoff = nowMillis - configuration.feedRetentionSeconds * 1000
         let limit = 5_000

@@ -1,8 +1,8 @@
-import CSQLite
 import Foundation
 import Logging
 import Synchronization
 import TideModel
+import TideSQLite
 
 /// Versioned records over SQLite with a change feed: the server's storage (ARCHITECTURE §4, §5).
 ///
@@ -40,30 +40,26 @@ public final class Store: Sendable {
         guard problems.isEmpty else { throw StoreError.incompatibleSchema(problems) }
         tables = Dictionary(tableList.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
-        do {
-            try FileManager.default.createDirectory(atPath: configuration.directory, withIntermediateDirectories: true)
-        } catch {
-            throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(configuration.directory): \(error)")
-        }
         let path = configuration.databasePath
-        let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
+        try StoreError.wrapping(Connection.createFileIfNeeded(atPath: path))
+        let connection = try StoreError.wrapping(
+            Connection(path: path, readOnly: false, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds))
         var lastMillis: Int64 = 0
         do throws(StoreError) {
-            let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
-            guard mode?.lowercased() == "wal" else {
-                throw StoreError.sqlite(code: SQLITE_ERROR, message: "cannot switch \(path) to WAL mode (got \(mode ?? "nothing"))")
-            }
-            try connection.execute(
-                """
-                PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL");
-                PRAGMA foreign_keys = OFF;
-                PRAGMA temp_store = MEMORY;
-                """)
+            try StoreError.wrapping(connection.enableWAL())
+            try StoreError.wrapping(
+                connection.execute(
+                    """
+                    PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL");
+                    PRAGMA foreign_keys = OFF;
+                    PRAGMA temp_store = MEMORY;
+                    """))
             try SchemaMigrator(connection: connection, tables: tableList, logger: logger).migrate()
-            let head = try connection.queryFirst(FeedSQL.head) { $0.int64(0) } ?? 0
+            let head = try StoreError.wrapping(connection.queryFirst(FeedSQL.head) { $0.int64(0) }) ?? 0
             counters = StoreCounters(feedHead: head)
             for table in tableList {
-                let stamp = try connection.queryFirst("SELECT max(\"_lastChangedAt\") FROM \(table.table)") { $0.optionalInt64(0) }
+                let stamp = try StoreError.wrapping(
+                    connection.queryFirst("SELECT max(\"_lastChangedAt\") FROM \(table.table)") { $0.optionalInt64(0) })
                 lastMillis = max(lastMillis, (stamp ?? nil) ?? 0)
             }
         } catch {
@@ -95,7 +91,7 @@ public final class Store: Sendable {
         writer.stop()
         counters.commits.finish()
         readers.closeAll()
-        do throws(StoreError) {
+        do throws(SQLiteError) {
             _ = try writerConnection.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) }
         } catch {
             logger.warning("WAL checkpoint at close failed", metadata: ["error": "\(error)"])
@@ -113,13 +109,22 @@ public final class Store: Sendable {
         if isClosed.load(ordering: .acquiring) { throw .closed }
     }
 
+    /// Runs `body` on a pooled read connection.
+    func read<T>(_ body: (Connection) throws(SQLiteError) -> T) throws(StoreError) -> T {
+        do {
+            return try readers.withReader(body)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
     // MARK: Reads
 
     /// The record, or nil when absent, a tombstone (unless `includeDeleted`) or expired by TTL.
     public func get(model: String, id: String, includeDeleted: Bool = false, now: Date = Date()) throws(StoreError) -> Record? {
         let table = try table(model)
         try checkOpen()
-        let row = try readers.withReader { connection throws(StoreError) in
+        let row = try read { connection throws(SQLiteError) in
             try connection.queryFirst(table.selectByID, [.text(id)]) { RecordCodec.decode($0, table) }
         }
         guard let row else { return nil }
@@ -138,7 +143,7 @@ public final class Store: Sendable {
         try checkOpen()
         let plan = try ListPlanner.plan(table, query, nowSeconds: Timestamps.seconds(now))
         if plan.alwaysEmpty { return ListPage(records: [], next: nil) }
-        var rows = try readers.withReader { connection throws(StoreError) in
+        var rows = try read { connection throws(SQLiteError) in
             var rows: [StoredRow] = []
             rows.reserveCapacity(min(query.limit + 1, 1024))
             try connection.query(plan.sql, plan.bindings) { rows.append(RecordCodec.decode($0, table)) }
@@ -159,7 +164,7 @@ public final class Store: Sendable {
         let table = try table(model)
         try checkOpen()
         let plan = try ListPlanner.plan(table, query, nowSeconds: Timestamps.seconds(Date()))
-        return try readers.withReader { connection throws(StoreError) in
+        return try read { connection throws(SQLiteError) in
             let statement = try connection.prepareUncached("EXPLAIN QUERY PLAN " + plan.sql)
             defer { statement.finalize() }
             try statement.bind(plan.bindings)

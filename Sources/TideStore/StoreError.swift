@@ -1,4 +1,5 @@
 import TideModel
+import TideSQLite
 
 /// Everything the store can throw. Write errors that concern one record (`notFound`,
 /// `alreadyExists`, `conditionFailed`, `versionConflict`, `invalidValue`) fail only that write;
@@ -21,6 +22,21 @@ public enum StoreError: Error, Sendable {
     /// The store was closed.
     case closed
     case sqlite(code: Int32, message: String)
+}
+
+/// SQLite failures as the store reports them, so store code runs SQLite calls through
+/// `StoreError.wrapping(…)` and closures on transaction connections.
+extension StoreError: SQLiteErrorWrapping {
+    public init(_ error: SQLiteError) {
+        switch error {
+        case .sqlite(let code, let message): self = .sqlite(code: code, message: message)
+        case .closed: self = .closed
+        case .newerVersion(let database, let applied, let known):
+            self = .incompatibleSchema([
+                "the data folder was written by a newer Tidewater (\(database) format \(applied); this build knows up to \(known))"
+            ])
+        }
+    }
 }
 
 extension StoreError: CustomStringConvertible {

@@ -1,4 +1,5 @@
 import TideModel
+import TideSQLite
 
 /// One change in the change feed, written in the same transaction as the record change.
 public struct FeedEntry: Sendable, Hashable {

@@ -1,11 +1,14 @@
-/// The identity database's tables (`<data>/identity.sqlite`), as an ordered list of migrations
-/// (see ``Migration``).
+import TideSQLite
+
+/// The identity database's tables (`<data>/identity.sqlite`), as an ordered list of migrations.
+/// `PRAGMA user_version` holds how many have been applied; `_identity_migrations` records their
+/// names. Append only: never edit or reorder a migration that has shipped.
 ///
 /// Usernames are unique case-insensitively (`COLLATE NOCASE`, ASCII folding: usernames are ASCII),
 /// so `Alice` and `alice` are one account; the spelling given at sign-up is kept. Times are epoch
 /// milliseconds. Deleting a user cascades to its groups and sessions (`foreign_keys` is on).
 enum IdentityMigrations {
-    static let all: [Migration] = [
+    static let migrator = Migrator(database: "identity store", ledgerTable: "_identity_migrations", migrations: [
         Migration(
             name: "0001-users-groups-sessions-apikeys-signingkeys",
             sql: """
@@ -56,5 +59,5 @@ enum IdentityMigrations {
             sql: """
                 ALTER TABLE "users" ADD COLUMN "groups_changed_at" INTEGER NOT NULL DEFAULT 0;
                 """),
-    ]
+    ])
 }

@@ -1,9 +1,10 @@
 import Foundation
+import TideSQLite
 
 extension IdentityStore {
     /// Stores the first token of a new family (at login).
-    public func insertSession(_ session: IdentitySession) throws(StoreError) {
-        try read { connection throws(StoreError) in try Self.insert(session, connection) }
+    public func insertSession(_ session: IdentitySession) throws(SQLiteError) {
+        try read { connection throws(SQLiteError) in try Self.insert(session, connection) }
     }
 
     /// Refresh-token rotation as one transaction, so two requests racing with the same token cannot
@@ -17,9 +18,9 @@ extension IdentityStore {
     /// - Anything else (unknown, revoked, expired, user removed): `.rejected`, nothing changes.
     public func rotateSession(
         presentedHash: String, replacementHash: String, now: Date, expiresAt: Date
-    ) throws(StoreError) -> SessionRotation {
-        try write { connection throws(StoreError) in
-            let nowMS = Timestamps.milliseconds(now)
+    ) throws(SQLiteError) -> SessionRotation {
+        try write { connection throws(SQLiteError) in
+            let nowMS = StoredTime.milliseconds(now)
             let found = try connection.queryFirst(
                 """
                 SELECT "family_id", "user_id", "expires_at", "used_at" IS NOT NULL, "revoked_at" IS NOT NULL \
@@ -44,13 +45,13 @@ extension IdentityStore {
     /// Revokes every token of the family the token belongs to (logout). Returns the user id, or
     /// nil when the token is unknown.
     @discardableResult
-    public func revokeFamily(containing tokenHash: String, at now: Date) throws(StoreError) -> String? {
-        try write { connection throws(StoreError) in
+    public func revokeFamily(containing tokenHash: String, at now: Date) throws(SQLiteError) -> String? {
+        try write { connection throws(SQLiteError) in
             let found = try connection.queryFirst(
                 "SELECT \"family_id\", \"user_id\" FROM \"sessions\" WHERE \"token_hash\" = ?", [.text(tokenHash)]
             ) { (family: $0.text(0), user: $0.text(1)) }
             guard let found else { return nil }
-            try Self.revokeFamily(found.family, at: Timestamps.milliseconds(now), connection)
+            try Self.revokeFamily(found.family, at: StoredTime.milliseconds(now), connection)
             return found.user
         }
     }
@@ -58,22 +59,22 @@ extension IdentityStore {
     /// Deletes sessions that expired before `cutoff`; their families can no longer be refreshed,
     /// so they are no longer needed for reuse detection. Returns how many were deleted.
     @discardableResult
-    public func deleteSessions(expiredBefore cutoff: Date) throws(StoreError) -> Int {
-        try read { connection throws(StoreError) in try connection.run("DELETE FROM \"sessions\" WHERE \"expires_at\" < ?", [.int(Timestamps.milliseconds(cutoff))]) }
+    public func deleteSessions(expiredBefore cutoff: Date) throws(SQLiteError) -> Int {
+        try read { connection throws(SQLiteError) in try connection.run("DELETE FROM \"sessions\" WHERE \"expires_at\" < ?", [.int(StoredTime.milliseconds(cutoff))]) }
     }
 
-    private static func insert(_ session: IdentitySession, _ connection: Connection) throws(StoreError) {
+    private static func insert(_ session: IdentitySession, _ connection: Connection) throws(SQLiteError) {
         try connection.run(
             """
             INSERT INTO "sessions"("token_hash", "family_id", "user_id", "created_at", "expires_at") VALUES (?, ?, ?, ?, ?)
             """,
             [
                 .text(session.tokenHash), .text(session.familyID), .text(session.userID),
-                .int(Timestamps.milliseconds(session.createdAt)), .int(Timestamps.milliseconds(session.expiresAt)),
+                .int(StoredTime.milliseconds(session.createdAt)), .int(StoredTime.milliseconds(session.expiresAt)),
             ])
     }
 
-    private static func revokeFamily(_ familyID: String, at nowMS: Int64, _ connection: Connection) throws(StoreError) {
+    private static func revokeFamily(_ familyID: String, at nowMS: Int64, _ connection: Connection) throws(SQLiteError) {
         try connection.run(
             "UPDATE \"sessions\" SET \"revoked_at\" = ? WHERE \"family_id\" = ? AND \"revoked_at\" IS NULL",
             [.int(nowMS), .text(familyID)])

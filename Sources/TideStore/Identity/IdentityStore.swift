@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Logging
 import Synchronization
+import TideSQLite
 
 /// Users, groups, refresh-token sessions, API keys and access-token signing keys, in their own
 /// SQLite file `<data>/identity.sqlite` beside the record store.
@@ -36,7 +37,7 @@ public final class IdentityStore: Sendable {
     ///   process (the admin CLI or the server) before failing.
     public init(
         directory: String, busyTimeoutMilliseconds: Int32 = 5_000, logger: Logger = Logger(label: "tidewater.identity")
-    ) throws(StoreError) {
+    ) throws(SQLiteError) {
         self.logger = logger
         path = URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName).path
         let fileManager = FileManager.default
@@ -52,16 +53,11 @@ public final class IdentityStore: Sendable {
             throw .sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(path)")
         }
         let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        do throws(StoreError) {
-            let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
-            guard mode?.lowercased() == "wal" else {
-                throw .sqlite(code: SQLITE_ERROR, message: "cannot switch \(path) to WAL mode (got \(mode ?? "nothing"))")
-            }
+        do throws(SQLiteError) {
+            try connection.enableWAL()
             try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            try Self.transaction(connection) { connection throws(StoreError) in
-                try Migration.apply(
-                    IdentityMigrations.all, to: connection, ledger: "_identity_migrations", format: "identity store",
-                    logger: logger)
+            try connection.transaction(.immediate) { connection throws(SQLiteError) in
+                try IdentityMigrations.migrator.apply(to: connection, logger: logger)
             }
         } catch {
             connection.close()
@@ -72,7 +68,7 @@ public final class IdentityStore: Sendable {
 
     deinit { close() }
 
-    /// Closes the connection; idempotent. Afterwards every call throws `StoreError.closed`.
+    /// Closes the connection; idempotent. Afterwards every call throws `SQLiteError.closed`.
     public func close() {
         connection.withLock { connection in
             connection?.close()
@@ -83,14 +79,14 @@ public final class IdentityStore: Sendable {
     /// SQLite's `PRAGMA data_version` for this connection: it changes when another connection (the
     /// admin CLI in another process) commits to the file, and not for this store's own writes.
     /// Costs one pragma; compare with the last value seen to know whether to reload.
-    public func dataVersion() throws(StoreError) -> Int64 {
-        try read { connection throws(StoreError) in try connection.queryFirst("PRAGMA data_version") { $0.int64(0) } ?? 0 }
+    public func dataVersion() throws(SQLiteError) -> Int64 {
+        try read { connection throws(SQLiteError) in try connection.queryFirst("PRAGMA data_version") { $0.int64(0) } ?? 0 }
     }
 
     /// Runs `body` on the connection, outside any explicit transaction (one statement, or reads
     /// that need no consistent snapshot).
-    func read<T>(_ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
-        try connection.withLock { connection throws(StoreError) -> T in
+    func read<T>(_ body: (Connection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        try connection.withLock { connection throws(SQLiteError) -> T in
             guard let connection else { throw .closed }
             return try body(connection)
         }
@@ -98,20 +94,7 @@ public final class IdentityStore: Sendable {
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction (taking the write lock up front, so the
     /// read-then-write steps inside cannot be interleaved by another process).
-    func write<T>(_ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
-        try read { connection throws(StoreError) in try Self.transaction(connection, body) }
-    }
-
-    private static func transaction<T>(_ connection: Connection, _ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
-        try connection.execute("BEGIN IMMEDIATE")
-        do throws(StoreError) {
-            let result = try body(connection)
-            try connection.execute("COMMIT")
-            return result
-        } catch {
-            if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
-            throw error
-        }
+    func write<T>(_ body: (Connection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        try read { connection throws(SQLiteError) in try connection.transaction(.immediate, body) }
     }
 }
-

@@ -1,4 +1,5 @@
 import Logging
+import TideSQLite
 
 /// Brings the database in line with the app schema when the store opens.
 ///
@@ -13,21 +14,16 @@ struct SchemaMigrator {
     let logger: Logger
 
     func migrate() throws(StoreError) {
-        try connection.execute("BEGIN IMMEDIATE")
-        do throws(StoreError) {
-            try StoreMigrations.apply(connection, logger: logger)
-            let problems = try check()
+        try connection.transaction(.immediate) { connection throws(StoreError) in
+            try StoreError.wrapping(StoreMigrations.migrator.apply(to: connection, logger: logger))
+            let problems = try StoreError.wrapping(check())
             guard problems.isEmpty else { throw StoreError.incompatibleSchema(problems) }
-            for table in tables { try migrate(table) }
-            try connection.execute("COMMIT")
-        } catch {
-            if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
-            throw error
+            for table in tables { try StoreError.wrapping(migrate(table)) }
         }
     }
 
     /// Recorded types per model and field.
-    private func recordedTypes() throws(StoreError) -> [String: [String: String]] {
+    private func recordedTypes() throws(SQLiteError) -> [String: [String: String]] {
         var types: [String: [String: String]] = [:]
         try connection.query("SELECT \"model\", \"field\", \"type\" FROM \"_model_fields\"") { row in
             types[row.text(0), default: [:]][row.text(1)] = row.text(2)
@@ -36,7 +32,7 @@ struct SchemaMigrator {
     }
 
     /// Every field whose declared type differs from the recorded one.
-    func check() throws(StoreError) -> [String] {
+    func check() throws(SQLiteError) -> [String] {
         let recorded = try recordedTypes()
         var problems: [String] = []
         for table in tables {
@@ -49,7 +45,7 @@ struct SchemaMigrator {
         return problems
     }
 
-    private func migrate(_ table: ModelTable) throws(StoreError) {
+    private func migrate(_ table: ModelTable) throws(SQLiteError) {
         let exists = try connection.queryFirst(
             "SELECT 1 FROM sqlite_master WHERE \"type\" = 'table' AND \"name\" = ?", [.text(table.tableName)]) { _ in true } ?? false
         if !exists {
@@ -76,7 +72,7 @@ struct SchemaMigrator {
 
     /// Drops indexes of the table that the schema no longer describes (or describes
     /// differently) and creates the missing ones.
-    private func reconcileIndexes(_ table: ModelTable) throws(StoreError) {
+    private func reconcileIndexes(_ table: ModelTable) throws(SQLiteError) {
         var existing: [String: String] = [:]
         try connection.query(
             "SELECT \"name\", \"sql\" FROM sqlite_master WHERE \"type\" = 'index' AND \"tbl_name\" = ? AND \"sql\" IS NOT NULL",

@@ -1,10 +1,10 @@
-import Logging
+import TideSQLite
 
 /// The store's own tables, as an ordered list of named migrations. `PRAGMA user_version` holds
 /// how many have been applied; `_store_migrations` records their names. Append only: never edit
 /// or reorder a migration that has shipped.
 enum StoreMigrations {
-    static let all: [Migration] = [
+    static let migrator = Migrator(database: "store", ledgerTable: "_store_migrations", migrations: [
         Migration(
             name: "0001-feed-checkpoints-model-fields",
             sql: """
@@ -33,10 +33,5 @@ enum StoreMigrations {
                     PRIMARY KEY ("model", "field")
                 ) WITHOUT ROWID;
                 """),
-    ]
-
-    /// Applies the missing migrations; call inside a transaction.
-    static func apply(_ connection: Connection, logger: Logger) throws(StoreError) {
-        try Migration.apply(all, to: connection, ledger: "_store_migrations", format: "store", logger: logger)
-    }
+    ])
 }

@@ -1,4 +1,5 @@
 import TideModel
+import TideSQLite
 
 /// The ordering of a page: the sort key columns, then `id`.
 struct OrderPlan: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import TideModel
+import TideSQLite
 
 /// Compiles a ``FilterExpression`` into a parameterized WHERE fragment with exactly the
 /// semantics of ``FilterEvaluator`` on the record's values.

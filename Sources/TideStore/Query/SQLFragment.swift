@@ -1,3 +1,5 @@
+import TideSQLite
+
 /// A piece of a WHERE clause with its parameters in text order, or a constant.
 ///
 /// Every fragment the filter compiler builds is two-valued (never SQL NULL), so `NOT`, `AND` and

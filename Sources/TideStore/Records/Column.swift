@@ -1,4 +1,5 @@
 import TideModel
+import TideSQLite
 
 /// How a value is stored in SQLite.
 enum ColumnKind: Sendable, Hashable {
@@ -149,22 +150,5 @@ struct ColumnRef: Sendable, Hashable {
         case .meta(let meta): record.value(of: meta)
         case .field: record.fields[name] ?? .null
         }
-    }
-}
-
-/// SQL text helpers.
-enum SQL {
-    /// A double-quoted identifier.
-    static func quote(_ identifier: String) -> String {
-        var out = "\""
-        for character in identifier {
-            if character == "\"" { out += "\"\"" } else { out.append(character) }
-        }
-        out += "\""
-        return out
-    }
-
-    static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 }

@@ -1,4 +1,5 @@
 import TideModel
+import TideSQLite
 
 /// A secondary index as queries use it.
 struct IndexPlan: Sendable, Hashable {

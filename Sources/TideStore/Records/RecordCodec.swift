@@ -1,5 +1,6 @@
 import Foundation
 import TideModel
+import TideSQLite
 
 /// One stored row: the metadata columns and the model's field columns (`.null` for NULL).
 struct StoredRow: Sendable {

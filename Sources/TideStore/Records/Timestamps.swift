@@ -1,15 +1,8 @@
 import Foundation
 
-/// Time helpers: epoch milliseconds and their AWSDateTime text.
+/// Time helpers: epoch seconds (TTL) and the AWSDateTime text of epoch milliseconds (the
+/// stored form of a time is `StoredTime`'s).
 enum Timestamps {
-    static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-    }
-
-    static func date(milliseconds ms: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(ms) / 1000)
-    }
-
     static func seconds(_ date: Date) -> Int64 {
         Int64(date.timeIntervalSince1970.rounded(.down))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TideSQLite
 
 /// The `_lastChangedAt` clock, shared by the writer (which stamps writes) and readers (which
 /// take delta-sync cut-offs).
@@ -29,7 +30,7 @@ final class StampClock: Sendable {
 
     /// A stamp for a write of the current batch (writer thread).
     func stamp() -> Int64 {
-        let now = Timestamps.milliseconds(Date())
+        let now = StoredTime.milliseconds(Date())
         return state.withLock { state in
             state.last = max(state.last, now, state.claimed + 1)
             if state.inFlight == nil { state.inFlight = state.last }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TideModel
+import TideSQLite
 
 /// The writer thread's view of the database: the record operations that jobs run inside the
 /// batch transaction, and the clock that stamps them. Used only on the writer thread.
@@ -26,7 +27,7 @@ final class WriteSession {
     // MARK: Records
 
     func fetch(_ table: ModelTable, id: String) throws(StoreError) -> StoredRow? {
-        try connection.queryFirst(table.selectByID, [.text(id)]) { RecordCodec.decode($0, table) }
+        try StoreError.wrapping(connection.queryFirst(table.selectByID, [.text(id)]) { RecordCodec.decode($0, table) })
     }
 
     func isExpired(_ row: StoredRow, _ table: ModelTable, nowMillis: Int64) -> Bool {
@@ -41,7 +42,7 @@ final class WriteSession {
     ) throws(StoreError) -> Record {
         if let condition, !FilterEvaluator.matches(condition, [:]) {
             // A taken id is the answer whether or not a condition was given.
-            if try connection.queryFirst(table.existsByID, [.text(id)], { _ in true }) != nil {
+            if try StoreError.wrapping(connection.queryFirst(table.existsByID, [.text(id)]) { _ in true }) != nil {
                 throw .alreadyExists(model: table.name, id: id)
             }
             throw .conditionFailed(current: nil)
@@ -52,11 +53,13 @@ final class WriteSession {
         let stamp = Timestamps.iso8601(milliseconds: now)
         let row = StoredRow(
             id: id, version: 1, deleted: false, lastChangedAt: now, createdAt: stamp, updatedAt: stamp, values: fields)
-        do {
+        do throws(SQLiteError) {
             // The primary key refuses a taken id (a tombstone's too): no lookup before every insert.
             try connection.run(table.insert, RecordCodec.insertBindings(row, table))
         } catch .sqlite(let code, _) where code == ResultCode.primaryKeyConstraint {
             throw .alreadyExists(model: table.name, id: id)
+        } catch {
+            throw StoreError(error)
         }
         let record = row.record(table)
         try appendFeed(table, record: record, operation: .insert, old: nil, actor: actor, reason: nil)
@@ -110,7 +113,7 @@ final class WriteSession {
         row.version += 1
         row.lastChangedAt = now
         row.updatedAt = Timestamps.iso8601(milliseconds: now)
-        try connection.run(table.update, RecordCodec.updateBindings(row, table))
+        try StoreError.wrapping(connection.run(table.update, RecordCodec.updateBindings(row, table)))
         let record = row.record(table)
         try appendFeed(table, record: record, operation: .modify, old: old, actor: actor, reason: nil)
         return UpdateOutcome(record: record, merged: isStale, dropped: dropped)
@@ -131,7 +134,7 @@ final class WriteSession {
         row.deleted = true
         row.version += 1
         row.lastChangedAt = now
-        try connection.run(table.update, RecordCodec.updateBindings(row, table))
+        try StoreError.wrapping(connection.run(table.update, RecordCodec.updateBindings(row, table)))
         let record = row.record(table)
         try appendFeed(table, record: record, operation: .remove, old: old, actor: actor, reason: reason)
         return record
@@ -141,7 +144,8 @@ final class WriteSession {
     func sweepExpired(_ table: ModelTable, nowSeconds: Int64, limit: Int) throws(StoreError) -> Int {
         guard let sql = table.selectExpired else { return 0 }
         var rows: [StoredRow] = []
-        try connection.query(sql, [.int(nowSeconds), .int(Int64(limit))]) { rows.append(RecordCodec.decode($0, table)) }
+        try StoreError.wrapping(
+            connection.query(sql, [.int(nowSeconds), .int(Int64(limit))]) { rows.append(RecordCodec.decode($0, table)) })
         let now = nowMillis()
         for row in rows {
             _ = try tombstone(table, row, old: row.record(table), now: now, actor: Self.ttlActor, reason: "ttl")
@@ -154,32 +158,33 @@ final class WriteSession {
     private func appendFeed(
         _ table: ModelTable, record: Record, operation: FeedEntry.Operation, old: Record?, actor: String, reason: String?
     ) throws(StoreError) {
-        try connection.run(
-            FeedSQL.insert,
-            [
-                .text(table.name), .text(record.id), .text(operation.rawValue), .int(record.version),
-                old.map { .text(table.image(of: $0)) } ?? .null, .text(table.image(of: record)), .text(actor),
-                .int(record.lastChangedAt),
-                reason.map { .text($0) } ?? .null,
-            ])
+        try StoreError.wrapping(
+            connection.run(
+                FeedSQL.insert,
+                [
+                    .text(table.name), .text(record.id), .text(operation.rawValue), .int(record.version),
+                    old.map { .text(table.image(of: $0)) } ?? .null, .text(table.image(of: record)), .text(actor),
+                    .int(record.lastChangedAt),
+                    reason.map { .text($0) } ?? .null,
+                ]))
         lastFeedSeq = connection.lastInsertRowID
     }
 
     func purgeTombstones(_ table: ModelTable, olderThanMillis cutoff: Int64, limit: Int) throws(StoreError) -> Int {
-        try connection.run(table.purgeTombstones, [.int(cutoff), .int(Int64(limit))])
+        try StoreError.wrapping(connection.run(table.purgeTombstones, [.int(cutoff), .int(Int64(limit))]))
     }
 
     /// Deletes up to `limit` feed entries older than `cutoff`, never past the lowest checkpoint.
     func purgeFeed(olderThanMillis cutoff: Int64, limit: Int) throws(StoreError) -> Int {
-        let lowestCheckpoint = try connection.queryFirst(FeedSQL.lowestCheckpoint) { $0.optionalInt64(0) } ?? nil
-        let firstRecent = try connection.queryFirst(FeedSQL.firstRecent, [.int(cutoff)]) { $0.int64(0) }
+        let lowestCheckpoint = try StoreError.wrapping(connection.queryFirst(FeedSQL.lowestCheckpoint) { $0.optionalInt64(0) }) ?? nil
+        let firstRecent = try StoreError.wrapping(connection.queryFirst(FeedSQL.firstRecent, [.int(cutoff)]) { $0.int64(0) })
         var upTo = firstRecent.map { $0 - 1 } ?? lastFeedSeq
         if let lowestCheckpoint { upTo = min(upTo, lowestCheckpoint) }
         guard upTo > 0 else { return 0 }
-        return try connection.run(FeedSQL.purge, [.int(upTo), .int(Int64(limit))])
+        return try StoreError.wrapping(connection.run(FeedSQL.purge, [.int(upTo), .int(Int64(limit))]))
     }
 
     func saveCheckpoint(consumer: String, seq: Int64) throws(StoreError) {
-        try connection.run(FeedSQL.saveCheckpoint, [.text(consumer), .int(seq), .int(nowMillis())])
+        try StoreError.wrapping(connection.run(FeedSQL.saveCheckpoint, [.text(consumer), .int(seq), .int(nowMillis())]))
     }
 }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import TideSQLite
 
 /// Counters shared between the writer thread and readers of `Store.feedHead`/`statistics`.
 final class StoreCounters: Sendable {
@@ -71,7 +72,7 @@ final class Writer: Sendable {
         let startNanos = DispatchTime.now().uptimeNanoseconds
         let seqAtStart = session.lastFeedSeq
         do throws(StoreError) {
-            try connection.run("BEGIN IMMEDIATE")
+            try StoreError.wrapping(connection.run("BEGIN IMMEDIATE"))
         } catch {
             logger.error("cannot begin a write transaction", metadata: ["error": "\(error)"])
             for job in batch { job.fail(error) }
@@ -87,21 +88,21 @@ final class Writer: Sendable {
             batch.formIndex(after: &index)
             let seqBefore = session.lastFeedSeq
             do throws(StoreError) {
-                try connection.run("SAVEPOINT \"job\"")
+                try StoreError.wrapping(connection.run("SAVEPOINT \"job\""))
             } catch {
                 abort(outcomes + [.failed(job.fail, error)], error, session, seqAtStart, remaining: batch[index...])
                 return
             }
             do throws(StoreError) {
                 let completion = try job.run(session)
-                try connection.run("RELEASE \"job\"")
+                try StoreError.wrapping(connection.run("RELEASE \"job\""))
                 outcomes.append(.done(completion))
             } catch {
                 session.lastFeedSeq = seqBefore
                 do throws(StoreError) {
                     guard !connection.isAutocommit else { throw error }  // SQLite rolled the whole transaction back
-                    try connection.run("ROLLBACK TO \"job\"")
-                    try connection.run("RELEASE \"job\"")
+                    try StoreError.wrapping(connection.run("ROLLBACK TO \"job\""))
+                    try StoreError.wrapping(connection.run("RELEASE \"job\""))
                 } catch let transactionError {
                     abort(outcomes + [.failed(job.fail, error)], transactionError, session, seqAtStart, remaining: batch[index...])
                     return
@@ -112,7 +113,7 @@ final class Writer: Sendable {
 
         let commitStart = DispatchTime.now().uptimeNanoseconds
         do throws(StoreError) {
-            try connection.run("COMMIT")
+            try StoreError.wrapping(connection.run("COMMIT"))
         } catch {
             logger.error("commit failed; every write of the batch fails", metadata: ["error": "\(error)", "writes": "\(batch.count)"])
             abort(outcomes, error, session, seqAtStart, remaining: batch[batch.endIndex...])

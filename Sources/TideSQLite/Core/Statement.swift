@@ -1,24 +1,25 @@
 import CSQLite
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the bind call returns.
+@usableFromInline
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-/// A value bound to a `?` parameter.
-enum SQLBinding: Hashable {
-    case null
-    case int(Int64)
-    case double(Double)
-    case text(String)
-    /// Text given as raw bytes (used for the exclusive upper bound of a prefix range, which
-    /// need not be valid UTF-8; SQLite's BINARY collation compares bytes either way).
-    case textBytes([UInt8])
-}
 
 /// A prepared statement. Owned by one ``Connection`` and used only by the thread that holds
 /// that connection.
-final class Statement {
-    let handle: OpaquePointer
-    let sql: String
+///
+/// The hot calls (bind, step, reset, the column getters) are `@inlinable`: they compile into
+/// the caller as direct C calls, as they did before this layer was a module of its own.
+///
+/// ```swift
+/// let statement = try connection.prepared("SELECT \"id\", \"ts\" FROM \"feed\" WHERE \"seq\" > ? ORDER BY \"seq\"")
+/// defer { statement.reset() }
+/// try statement.bind([.int(after)])
+/// while try statement.step() { entries.append((statement.text(0), statement.int64(1))) }
+/// ```
+public final class Statement {
+    /// The `sqlite3_stmt *` handle.
+    public let handle: OpaquePointer
+    public let sql: String
 
     init(handle: OpaquePointer, sql: String) {
         self.handle = handle
@@ -27,24 +28,32 @@ final class Statement {
 
     private var db: OpaquePointer? { sqlite3_db_handle(handle) }
 
-    func error(_ code: Int32) -> StoreError {
+    /// The connection's error for a failed call that returned `code`.
+    @usableFromInline
+    func error(_ code: Int32) -> SQLiteError {
         let message = db.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "unknown error"
         return .sqlite(code: code, message: message)
     }
 
     /// Ends the statement's current run (releasing its read snapshot) and clears its bindings.
-    func reset() {
+    @inlinable
+    public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
-    func finalize() { sqlite3_finalize(handle) }
+    /// Frees the statement (a cached one is finalized by its connection).
+    public func finalize() { sqlite3_finalize(handle) }
 
-    func bind(_ values: [SQLBinding]) throws(StoreError) {
+    /// Binds `values` to the parameters `?1`, `?2`, … in order.
+    @inlinable
+    public func bind(_ values: [SQLBinding]) throws(SQLiteError) {
         for (i, value) in values.enumerated() { try bind(value, at: Int32(i + 1)) }
     }
 
-    func bind(_ value: SQLBinding, at index: Int32) throws(StoreError) {
+    /// Binds one value to the parameter at `index` (1-based).
+    @inlinable
+    public func bind(_ value: SQLBinding, at index: Int32) throws(SQLiteError) {
         let rc: Int32
         switch value {
         case .null: rc = sqlite3_bind_null(handle, index)
@@ -58,7 +67,8 @@ final class Statement {
         guard rc == SQLITE_OK else { throw error(rc) }
     }
 
-    private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) -> Int32 {
+    @usableFromInline
+    func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) -> Int32 {
         // A nil pointer would bind NULL: give the empty string a real (empty) buffer.
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             return sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
@@ -69,8 +79,9 @@ final class Statement {
     }
 
     /// Advances to the next row: `true` when a row is available, `false` when done.
+    @inlinable
     @inline(__always)
-    func step() throws(StoreError) -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
@@ -79,26 +90,31 @@ final class Statement {
         }
     }
 
-    // MARK: Columns of the current row
+    // MARK: Columns of the current row (0-based)
 
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
-    func columnType(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
-    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    @inlinable public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    /// `SQLITE_INTEGER`, `SQLITE_FLOAT`, `SQLITE_TEXT`, `SQLITE_BLOB` or `SQLITE_NULL`.
+    @inlinable public func columnType(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
+    @inlinable public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    @inlinable public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
 
-    func text(_ column: Int32) -> String {
+    /// The column as text (empty for NULL).
+    @inlinable
+    public func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    /// The column's UTF-8 bytes without building a String (for the JSON parser).
-    func withTextBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+    /// The column's UTF-8 bytes without building a String (for the JSON parser). The buffer is
+    /// valid only inside `body`.
+    @inlinable
+    public func withTextBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
         let pointer = sqlite3_column_text(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))
         return body(UnsafeBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
     }
 
-    func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
-    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+    @inlinable public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    @inlinable public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
 }
