@@ -75,7 +75,7 @@ extension Store {
         let nowSeconds = Timestamps.seconds(now)
         let limit = max(1, batchSize)
         var total = 0
-        for table in tables.values.sorted(by: { $0.name < $1.name }) where table.ttl != nil {
+        for table in tables.values.sorted(by: { $0.name < $1.name }) where table.expiry != nil {
             while true {
                 let swept = try await submit { session throws(StoreError) in
                     try session.sweepExpired(table, nowSeconds: nowSeconds, limit: limit)

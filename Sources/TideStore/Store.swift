@@ -129,11 +129,7 @@ public final class Store: Sendable {
         }
         guard let row else { return nil }
         if row.deleted { return includeDeleted ? row.record(table) : nil }
-        if let ttl = table.ttl, case .field(let index) = ttl.source, case .int(let expiry) = row.values[index],
-            expiry <= Timestamps.seconds(now)
-        {
-            return nil
-        }
+        if let expiry = table.expiry, expiry.isExpired(row, nowSeconds: Timestamps.seconds(now)) { return nil }
         return row.record(table)
     }
 

@@ -60,4 +60,25 @@ struct TTLTests {
             #expect(try store.get(model: "Note", id: "n7", now: later) != nil)
         }
     }
+
+    /// Point reads, lists and the sweep draw the line at the same second: a TTL at or before
+    /// now has expired, one after it has not, no TTL never expires.
+    @Test func readsListsAndTheSweepAgreeOnTheExpirySecond() async throws {
+        try await withStore { store in
+            let now = Date().addingTimeInterval(1_000)
+            let nowSeconds = Int64(now.timeIntervalSince1970)
+            let ttls: [String: JSONValue] = [
+                "before": .int(nowSeconds - 1), "at": .int(nowSeconds), "after": .int(nowSeconds + 1), "never": .null,
+            ]
+            for (id, ttl) in ttls {
+                _ = try await store.create(model: "Note", id: id, values: ["title": "t", "expiresAt": ttl], condition: nil, actor: "a")
+            }
+            let live: Set<String> = ["after", "never"]
+            #expect(Set(try ttls.keys.filter { try store.get(model: "Note", id: $0, now: now) != nil }) == live)
+            #expect(Set(try store.list(model: "Note", query: ListQuery(), now: now).records.map(\.id)) == live)
+            let head = store.feedHead
+            #expect(try await store.sweepExpired(now: now) == 2)
+            #expect(Set(try store.feed(after: head, limit: 10).map(\.id)) == ["before", "at"])
+        }
+    }
 }

@@ -33,8 +33,8 @@ enum ListPlanner {
         }
         var parts: [SQLFragment] = []
         if !query.includeDeleted { parts.append(SQLFragment("\"_deleted\" = 0")) }
-        if let ttl = table.ttl {
-            let visible = "\(ttl.sql) IS NULL OR \(ttl.sql) > ?"
+        if let expiry = table.expiry {
+            let visible = expiry.liveCondition
             // Tombstones stay visible to sync even when their TTL has passed (swept records).
             parts.append(SQLFragment(query.includeDeleted ? "(\"_deleted\" = 1 OR \(visible))" : "(\(visible))", [.int(nowSeconds)]))
         }

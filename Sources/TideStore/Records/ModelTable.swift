@@ -25,8 +25,8 @@ final class ModelTable: Sendable {
     let filterColumns: [String: ColumnRef]
     /// The same columns sorted by name: the keys of a change-feed image in the order it is written.
     let imageColumns: [ColumnRef]
-    /// The `@ttl` field's column.
-    let ttl: ColumnRef?
+    /// When a record expires (models with a `@ttl` field).
+    let expiry: ExpiryRule?
     let indexes: [IndexPlan]
     /// Index definitions the migrator keeps in place: name and exact `CREATE INDEX` text.
     let indexDefinitions: [(name: String, sql: String)]
@@ -82,14 +82,14 @@ final class ModelTable: Sendable {
         imageColumns = filterColumns.values.sorted { $0.name < $1.name }
 
         if let ttlName = model.ttlField {
-            if let index = fieldIndex[ttlName], fields[index].kind == .integer {
-                ttl = filterColumns[ttlName]
+            if let index = fieldIndex[ttlName], fields[index].kind == .integer, let column = filterColumns[ttlName] {
+                expiry = ExpiryRule(column: column, fieldIndex: index)
             } else {
                 problems.append("\(model.name).\(ttlName): the @ttl field must be an AWSTimestamp or Int field of the model")
-                ttl = nil
+                expiry = nil
             }
         } else {
-            ttl = nil
+            expiry = nil
         }
 
         var indexes: [IndexPlan] = []
@@ -108,9 +108,9 @@ final class ModelTable: Sendable {
             definitions.append((sqlName, "CREATE INDEX \(SQL.quote(sqlName)) ON \(table)(\(columns))"))
         }
         self.indexes = indexes
-        if let ttl {
+        if let expiry {
             let sqlName = "ttl_\(model.name)"
-            definitions.append((sqlName, "CREATE INDEX \(SQL.quote(sqlName)) ON \(table)(\(ttl.sql)) WHERE \"_deleted\" = 0"))
+            definitions.append((sqlName, "CREATE INDEX \(SQL.quote(sqlName)) ON \(table)(\(expiry.column.sql)) WHERE \"_deleted\" = 0"))
         }
         let changed = "lca_\(model.name)"
         definitions.append((changed, "CREATE INDEX \(SQL.quote(changed)) ON \(table)(\"_lastChangedAt\")"))
@@ -126,8 +126,11 @@ final class ModelTable: Sendable {
         let assignments = (["\"_version\"", "\"_deleted\"", "\"_lastChangedAt\"", "\"updatedAt\""] + fields.map(\.quoted))
             .map { "\($0) = ?" }.joined(separator: ", ")
         update = "UPDATE \(table) SET \(assignments) WHERE \"id\" = ?"
-        if let ttl {
-            selectExpired = "SELECT \(selectColumns) FROM \(table) WHERE \"_deleted\" = 0 AND \(ttl.sql) <= ? ORDER BY \(ttl.sql) LIMIT ?"
+        if let expiry {
+            selectExpired = """
+                SELECT \(selectColumns) FROM \(table) WHERE "_deleted" = 0 AND \(expiry.expiredCondition) \
+                ORDER BY \(expiry.column.sql) LIMIT ?
+                """
         } else {
             selectExpired = nil
         }

@@ -30,13 +30,6 @@ final class WriteSession {
         try StoreError.wrapping(connection.queryFirst(table.selectByID, [.text(id)]) { RecordCodec.decode($0, table) })
     }
 
-    func isExpired(_ row: StoredRow, _ table: ModelTable, nowMillis: Int64) -> Bool {
-        guard let ttl = table.ttl, case .field(let index) = ttl.source, case .int(let expiry) = row.values[index] else {
-            return false
-        }
-        return expiry <= nowMillis / 1000
-    }
-
     func create(
         _ table: ModelTable, id: String, values: [(Int, JSONValue)], condition: FilterExpression?, actor: String
     ) throws(StoreError) -> Record {
@@ -73,7 +66,7 @@ final class WriteSession {
     private func current(
         _ table: ModelTable, id: String, guards: WriteGuards, mergesStaleVersion: Bool, now: Int64
     ) throws(StoreError) -> (row: StoredRow, record: Record, isStale: Bool) {
-        guard let row = try fetch(table, id: id), !row.deleted, !isExpired(row, table, nowMillis: now) else {
+        guard let row = try fetch(table, id: id), !row.deleted, table.expiry?.isExpired(row, nowSeconds: now / 1000) != true else {
             throw .notFound(model: table.name, id: id)
         }
         let record = row.record(table)
