@@ -62,15 +62,15 @@ let package = Package(
         // Versioned SQLite store: migrations, single writer with group commit, change feed, TTL.
         .target(
             name: "TideStore",
-            dependencies: ["TideModel", "TideSQLite", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TideModel", "TideSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // Users, groups, sessions, access tokens, API keys and signing keys: the policy over TideStore's
-        // identity tables and TideCrypto's primitives.
+        // Users, groups, sessions, access tokens, API keys and signing keys: their tables
+        // (<data>/identity.sqlite, on TideSQLite) and the policy over them and TideCrypto's primitives.
         .target(
             name: "TideIdentity",
             dependencies: [
-                "TideModel", "TideCrypto", "TideStore", "TideSQLite",
+                "TideModel", "TideCrypto", "TideSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
         .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TideIdentityTests", dependencies: ["TideIdentity", "TideStore", "TideCrypto", "TideModel"],
+            name: "TideIdentityTests", dependencies: ["TideIdentity", "TideSQLite", "TideCrypto", "TideModel"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TideServerTests",

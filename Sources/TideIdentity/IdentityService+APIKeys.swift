@@ -1,5 +1,4 @@
 import Foundation
-import TideStore
 
 /// API-key administration: the `tidewater apikeys …` commands.
 extension IdentityService {

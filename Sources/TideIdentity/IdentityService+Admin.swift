@@ -1,5 +1,4 @@
 import Foundation
-import TideStore
 
 /// User administration: the `tidewater users …` commands.
 extension IdentityService {

@@ -1,7 +1,6 @@
 import Foundation
 import TideCrypto
 import TideSQLite
-import TideStore
 
 extension IdentityService {
     /// Creates an account (`POST /auth/signup`) and returns its user id.

@@ -3,7 +3,6 @@ import Logging
 import Synchronization
 import TideCrypto
 import TideModel
-import TideStore
 
 /// Sign-up, login, refresh-token sessions, access-token verification, API keys and the admin
 /// operations of the `tidewater users|apikeys|keys` commands, over an ``IdentityStore``.

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 import TideCrypto
-import TideStore
 
 /// The signing keys and API keys the request hot path needs, held as an immutable snapshot of the
 /// identity database and reloaded when another process (the admin CLI) changed it.

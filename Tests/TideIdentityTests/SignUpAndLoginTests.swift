@@ -3,7 +3,6 @@ import Testing
 import TideCrypto
 import TideIdentity
 import TideModel
-import TideStore
 
 @Suite struct SignUpAndLoginTests {
     @Test func signUpValidatesItsInput() async throws {

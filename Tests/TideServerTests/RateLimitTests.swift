@@ -3,7 +3,6 @@ import Logging
 import Testing
 import TideIdentity
 import TideModel
-import TideStore
 
 /// Rate limits through a real server: 429 with Retry-After, per key, before any work.
 @Suite struct RateLimitTests {

@@ -4,7 +4,6 @@ import Synchronization
 import Testing
 import TideIdentity
 import TideModel
-import TideStore
 
 /// `syncXs` through a real server: deltas, tombstones, exactness under concurrent writes,
 /// removals when a record stops being readable, and the base-sync fallback.

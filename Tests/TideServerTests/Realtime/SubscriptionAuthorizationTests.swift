@@ -3,7 +3,6 @@ import Logging
 import Testing
 import TideIdentity
 import TideModel
-import TideStore
 
 /// Every event is checked against the subscriber's rights on that event's record
 /// (Fixtures/schemas/auth-matrix.graphql).

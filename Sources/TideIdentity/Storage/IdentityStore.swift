@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import Logging
 import Synchronization
@@ -19,7 +18,7 @@ import TideSQLite
 ///
 /// ```swift
 /// let store = try IdentityStore(directory: "tidewater-data")
-/// try store.createUser(IdentityUser(id: id, username: "alice", passwordHash: hash, createdAt: .now))
+/// let created = try store.createUser(IdentityUser(id: id, username: "alice", passwordHash: hash, createdAt: .now))
 /// if try store.dataVersion() != lastSeen { reloadKeys() }   // the CLI changed something
 /// ```
 public final class IdentityStore: Sendable {
@@ -40,18 +39,8 @@ public final class IdentityStore: Sendable {
     ) throws(SQLiteError) {
         self.logger = logger
         path = URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName).path
-        let fileManager = FileManager.default
-        do {
-            try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(error)")
-        }
-        // Create the file ourselves so it gets 0600 before any secret is written to it.
-        if !fileManager.fileExists(atPath: path),
-            !fileManager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        {
-            throw .sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(path)")
-        }
+        // Created here with 0600, before any secret is written to it.
+        try Connection.createFileIfNeeded(atPath: path, permissions: 0o600)
         let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         do throws(SQLiteError) {
             try connection.enableWAL()
