@@ -18,12 +18,14 @@ serve: deps
 	.build/$(CONFIG)/tidewater serve --schema $(SCHEMA) --data $(DATA) --port $(PORT)
 
 ## Install what is missing, build, and run the whole test suite (Swift tests, then the
-## independent checks: graphql-core conformance, Python gql subscriptions).
+## independent checks: graphql-core conformance, Python gql subscriptions, the field-encryption
+## vectors against their libsodium-free generator).
 test: deps
 	swift build
 	bash Tools/test/swift-test.sh
 	bash Tools/conformance/run.sh
 	bash Tools/realtime/run.sh
+	bash Tools/crypto-vectors/run.sh
 
 ## graphql-core (the reference implementation) against a running server: introspection and
 ## the Amplify-style documents in Fixtures/documents/.

@@ -50,7 +50,8 @@ let package = Package(
             dependencies: ["TideModel", .product(name: "GraphQL", package: "GraphQL")],
             swiftSettings: swiftSettings
         ),
-        // libsodium wrappers: keyed MACs for opaque tokens, Argon2id passwords, Ed25519 JWTs, refresh tokens.
+        // libsodium wrappers: keyed MACs for opaque tokens, Argon2id passwords, Ed25519 JWTs, refresh tokens,
+        // and end-to-end field encryption (data keys, key envelopes, tw1 field envelopes, blind indexes).
         .target(name: "TideCrypto", dependencies: ["CSodium", "TideModel"], swiftSettings: swiftSettings),
         // The SQLite layer: connections with cached statements, transactions, a reader pool,
         // migrations as data. Every database file of ours is opened through it.
@@ -105,6 +106,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Field-encryption throughput (docs/ENCRYPTION.md, "Benchmark").
+        .executableTarget(
+            name: "tide-crypto-bench", dependencies: ["TideCrypto"], path: "Tools/crypto-bench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
