@@ -11,6 +11,8 @@ import TideModel
 /// - `Model<Enum>Input`: `eq ne in notIn attributeExists`; a list of an enum uses
 ///   `Model<Enum>ListInput` (`eq ne` on the whole list, `contains notContains` for membership)
 /// - `ModelSubscription…Input`: as Amplify (`in notIn`, no `attributeExists`)
+/// - `ModelEncryptedInput` (an `@encrypted` field in filters and conditions): `attributeExists`
+///   only; subscription filters leave encrypted fields out
 ///
 /// `in`/`notIn` on the filter inputs are Tidewater's extension. Amplify's `attributeType` and
 /// `size` are left out (the filter evaluator has no such operators). AWS string scalars filter
@@ -102,6 +104,13 @@ enum GeneratedInputs {
         }
         return SDLText.input("ModelSubscription\(family)Input", fields)
     }
+
+    /// What filters and conditions may ask of an `@encrypted` field: whether it is set. Its value
+    /// is ciphertext under a random nonce (no comparison means anything), and a comparison would
+    /// tempt a client to send the plaintext; equality goes through `<field>BlindIndex`.
+    static let encryptedFilterInputName = "ModelEncryptedInput"
+
+    static let encryptedFilterInput = SDLText.input(encryptedFilterInputName, [SDLField("attributeExists", "Boolean")])
 
     static func enumInput(_ name: String) -> String {
         SDLText.input(

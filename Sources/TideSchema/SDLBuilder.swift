@@ -238,6 +238,13 @@ struct SDLBuilder {
     private mutating func filterFields(_ model: ModelType, input: String, includeID: Bool) -> [SDLField] {
         var fields: [SDLField] = []
         for field in model.fields where includeID || field.name != "id" {
+            if field.isEncrypted {
+                // Ciphertext compares as nothing useful, and a broken client would send plaintext
+                // here: only presence. Equality goes through the blind index.
+                shared.insert(GeneratedInputs.encryptedFilterInputName)
+                fields.append(SDLField(field.name, GeneratedInputs.encryptedFilterInputName))
+                continue
+            }
             guard let type = GeneratedInputs.filterInput(field.type) else { continue }
             if field.type.isList, case .enumeration(let name) = field.type.base { enumListInputs.insert(name) }
             fields.append(SDLField(field.name, type))
@@ -254,7 +261,9 @@ struct SDLBuilder {
     private func subscriptionFilterFields(_ model: ModelType) -> [SDLField] {
         let input = ModelNames(model).subscriptionFilterInput
         var fields: [SDLField] = []
-        for field in model.fields {
+        // Encrypted fields are left out (subscription inputs have no attributeExists); their blind
+        // indexes are ordinary String fields.
+        for field in model.fields where !field.isEncrypted {
             guard let type = GeneratedInputs.subscriptionFilterInput(field.type) else { continue }
             fields.append(SDLField(field.name, type))
         }
@@ -328,6 +337,9 @@ struct SDLBuilder {
         }
         for family in ["String", "ID", "Int", "Float"] where shared.contains("Model\(family)KeyConditionInput") {
             emit("Model\(family)KeyConditionInput", GeneratedInputs.keyConditionInput(family: family))
+        }
+        if shared.contains(GeneratedInputs.encryptedFilterInputName) {
+            emit(GeneratedInputs.encryptedFilterInputName, GeneratedInputs.encryptedFilterInput)
         }
         if shared.contains("ModelSortDirection") {
             emit("ModelSortDirection", SDLText.enumeration("ModelSortDirection", ["ASC", "DESC"]))

@@ -62,6 +62,7 @@ extension SchemaBuilder {
         var model = ModelDraft(name: definition.name.value)
         readModelDirectives(definition, into: &model)
         readModelFields(definition, into: &model)
+        addBlindIndexFields(&model)
         if !model.fields.contains(where: { $0.name == "id" }) {
             // Amplify adds `id: ID!` to a model that declares none.
             model.fields.insert(TideModel.Field(name: "id", type: FieldType(base: .scalar(.id), isRequired: true)), at: 0)
@@ -278,11 +279,14 @@ extension SchemaBuilder {
         return fieldName
     }
 
-    /// The named fields, or by default every unencrypted `String`/`[String]` field.
+    /// The named fields, or by default every unencrypted `String`/`[String]` field (blind indexes
+    /// are hashes: nothing to search).
     private mutating func resolveSearchable(_ model: inout ModelDraft) -> [String]? {
         guard let searchable = model.searchable else { return nil }
         guard let given = searchable.fields else {
-            let strings = model.fields.filter { $0.type.base == .scalar(.string) && !$0.isEncrypted }.map(\.name)
+            let strings = model.fields.filter {
+                $0.type.base == .scalar(.string) && !$0.isEncrypted && $0.blindIndexOf == nil
+            }.map(\.name)
             if strings.isEmpty {
                 error(
                     "@searchable has no fields to index: \(model.name) has no unencrypted String fields; name them with fields:",
@@ -307,6 +311,28 @@ extension SchemaBuilder {
             }
         }
         return names
+    }
+
+    /// The `<field>BlindIndex: String` companion of each `@encrypted(blindIndex: true)` field, right
+    /// after it, with the field's own `@auth` rules (it says as much about the value as the value's
+    /// equality does). A stored, filterable String like any other; the client computes it.
+    private mutating func addBlindIndexFields(_ model: inout ModelDraft) {
+        for field in model.fields where field.isEncrypted && field.hasBlindIndex {
+            guard let at = model.encryptedAt[field.name] else { continue }
+            let name = TideModel.Field.blindIndexFieldName(for: field.name)
+            guard model.lookup(name) == nil else {
+                error("\(model.name).\(name) is the blind index of \(model.name).\(field.name): rename the field that has this name",
+                      at: at)
+                continue
+            }
+            let position = model.fields.firstIndex { $0.name == field.name }! + 1
+            model.fields.insert(
+                TideModel.Field(name: name, type: FieldType(base: .scalar(.string)), blindIndexOf: field.name, location: at),
+                at: position)
+            for (fieldName, rules) in model.fieldRules where fieldName == field.name {
+                model.fieldRules.append((name, rules))
+            }
+        }
     }
 
     /// `@encrypted` fields the server must read in clear text (keys, TTL, owners, search).

@@ -188,7 +188,14 @@ struct SchemaBuilder {
             for directive in fieldDefinition.directives.map(DirectiveUse.init) {
                 guard checkRepeated(directive, used: &used, on: "\(name).\(field.name)") else { continue }
                 switch directive.name {
-                case "encrypted": applyEncrypted(directive, to: &field, type: type, owner: name)
+                case "encrypted":
+                    applyEncrypted(directive, to: &field, type: type, owner: name)
+                    if field.hasBlindIndex {
+                        // Filters do not reach into embedded objects, so an index there could never be used.
+                        error("@encrypted(blindIndex: true) is allowed only on fields of @model types; \(name).\(field.name) is in a non-model type",
+                              at: directive.location)
+                        field.hasBlindIndex = false
+                    }
                 case "set": applySet(directive, to: &field, type: type, owner: name)
                 default: misplaced(directive, on: "a field of the non-model type \(name)")
                 }
@@ -278,6 +285,12 @@ struct SchemaBuilder {
         if let type, type.base != .scalar(.string) {
             error("@encrypted is allowed only on String or [String] fields; \(owner).\(field.name) is \(type)", at: directive.location)
             return
+        }
+        if field.hasBlindIndex, let type, type.isList {
+            // The companion holds one hash; a list would need one per element and a membership filter.
+            error("@encrypted(blindIndex: true) is allowed only on String fields; \(owner).\(field.name) is \(type)",
+                  at: directive.location)
+            field.hasBlindIndex = false
         }
         field.isEncrypted = true
     }

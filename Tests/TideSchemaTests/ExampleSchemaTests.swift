@@ -52,6 +52,7 @@ import TideSchema
     #expect(task.field(named: "labels")?.isSet == true)
     #expect(task.field(named: "assigneeEmail")?.isEncrypted == true)
     #expect(task.field(named: "assigneeEmail")?.hasBlindIndex == true)
+    #expect(task.field(named: "assigneeEmailBlindIndex")?.blindIndexOf == "assigneeEmail")
     #expect(task.authRules[1].groupsField == "editors")
     #expect(task.authRules[1].operations == [.read, .update])
     #expect(
@@ -280,6 +281,7 @@ import TideSchema
           dueDate: AWSDate
           labels: [String!]
           assigneeEmail: String
+          assigneeEmailBlindIndex: String
           checklist: [ChecklistItemInput!]
           editors: [String]
           owner: String

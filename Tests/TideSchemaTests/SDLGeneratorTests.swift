@@ -297,3 +297,41 @@ private func buildGenerated(_ schema: AppSchema) throws -> GraphQLSchema {
     let built = try buildGenerated(schema)
     #expect(built.mutationType == nil && built.subscriptionType == nil)
 }
+
+@Test func encryptedFieldsFilterOnPresenceAndBlindIndexesLikeStrings() throws {
+    let schema = try load(
+        """
+        type Patient @model @auth(rules: [{ allow: owner }]) @searchable {
+          name: String
+          bloodType: String @encrypted(blindIndex: true) @auth(rules: [{ allow: owner, operations: [read] }])
+          notes: [String] @encrypted
+          place: Place
+        }
+        type Place { street: String @encrypted }
+        """)
+    let patient = try #require(schema.model(named: "Patient"))
+    #expect(patient.fields.map(\.name) == ["id", "name", "bloodType", "bloodTypeBlindIndex", "notes", "place", "owner"])
+    let companion = try #require(patient.field(named: "bloodTypeBlindIndex"))
+    #expect(companion.blindIndexOf == "bloodType" && !companion.isEncrypted && companion.type.description == "String")
+    #expect(companion.authRules == patient.field(named: "bloodType")?.authRules)
+    #expect(patient.searchableFields == ["name", "owner"], "hashes are not searchable text")
+
+    let built = try buildGenerated(schema)
+    func fields(_ name: String) throws -> [String: String] {
+        let type = try #require(built.getType(name: name) as? GraphQLInputObjectType)
+        return Dictionary(uniqueKeysWithValues: try type.fields().map { ($0.key, "\($0.value.type)") })
+    }
+    for input in ["ModelPatientFilterInput", "ModelPatientConditionInput"] {
+        let f = try fields(input)
+        #expect(f["bloodType"] == "ModelEncryptedInput" && f["notes"] == "ModelEncryptedInput", "\(input)")
+        #expect(f["bloodTypeBlindIndex"] == "ModelStringInput", "\(input)")
+    }
+    #expect(try fields("ModelEncryptedInput") == ["attributeExists": "Boolean"])
+    let subscription = try fields("ModelSubscriptionPatientFilterInput")
+    #expect(subscription["bloodType"] == nil && subscription["notes"] == nil)
+    #expect(subscription["bloodTypeBlindIndex"] == "ModelSubscriptionStringInput")
+    #expect(try fields("CreatePatientInput")["bloodTypeBlindIndex"] == "String")
+    #expect(try fields("UpdatePatientInput")["bloodTypeBlindIndex"] == "String")
+    let output = try #require(built.getType(name: "Patient") as? GraphQLObjectType)
+    #expect(try output.fields()["bloodTypeBlindIndex"].map { "\($0.type)" } == "String")
+}

@@ -420,6 +420,26 @@ let diagnosticCases: [DiagnosticCase] = [
         }
         """, "2:17: @encrypted is allowed only on String or [String] fields; Note.priority is Int"),
     DiagnosticCase(
+        "@encrypted(blindIndex: true) on a list", """
+        type Note @model {
+          tags: [String] @encrypted(blindIndex: true)
+        }
+        """, "2:18: @encrypted(blindIndex: true) is allowed only on String fields; Note.tags is [String]"),
+    DiagnosticCase(
+        "@encrypted(blindIndex: true) in a non-model type", """
+        type Note @model {
+          place: Place
+        }
+        type Place { city: String @encrypted(blindIndex: true) }
+        """, "4:27: @encrypted(blindIndex: true) is allowed only on fields of @model types; Place.city is in a non-model type"),
+    DiagnosticCase(
+        "a field named like a blind index", """
+        type Note @model {
+          body: String @encrypted(blindIndex: true)
+          bodyBlindIndex: String
+        }
+        """, "2:16: Note.bodyBlindIndex is the blind index of Note.body: rename the field that has this name"),
+    DiagnosticCase(
         "@encrypted on an index key", """
         type Comment @model {
           postId: String @index(name: "byPost") @encrypted

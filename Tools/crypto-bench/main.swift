@@ -18,13 +18,18 @@ struct Options {
         while let flag = it.next() {
             guard let value = it.next() else { Options.fail("\(flag) needs a value") }
             switch flag {
-            case "--values": values = Int(value) ?? Options.fail("--values takes a number")
-            case "--rounds": rounds = Int(value) ?? Options.fail("--rounds takes a number")
-            case "--sizes": sizes = value.split(separator: ",").map { Int($0) ?? Options.fail("--sizes takes numbers") }
+            case "--values": values = Options.number(value, flag)
+            case "--rounds": rounds = Options.number(value, flag)
+            case "--sizes": sizes = value.split(separator: ",").map { Options.number(String($0), flag) }
             default: Options.fail("unknown option \(flag)")
             }
         }
         if values < 1 || rounds < 1 || sizes.contains(where: { $0 < 0 }) { Options.fail("counts must be positive") }
+    }
+
+    static func number(_ text: String, _ flag: String) -> Int {
+        guard let number = Int(text) else { fail("\(flag) takes numbers") }
+        return number
     }
 
     static func fail(_ message: String) -> Never {

@@ -45,6 +45,7 @@ public final class GraphQLEngine: Sendable {
         self.models = Dictionary(schema.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.resolvers = Resolvers(
             store: store, policies: models.mapValues(AccessPolicy.init(model:)), tokens: PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey)),
+            encryptedInputs: models.mapValues { EncryptedInputCheck(model: $0, schema: schema) }.filter { !$0.value.isEmpty },
             limits: limits, logger: logger)
         var operations: [String: [String: GeneratedOperation]] = [:]
         for operation in schema.generatedOperations {

@@ -10,6 +10,8 @@ struct Resolvers: Sendable {
     /// The `@auth` rules of every model, by model name.
     let policies: [String: AccessPolicy]
     let tokens: PageTokenCodec
+    /// Models with `@encrypted` fields: their write inputs are checked before anything is stored.
+    let encryptedInputs: [String: EncryptedInputCheck]
     let limits: GraphQLLimits
     let logger: Logger
 
@@ -26,6 +28,7 @@ struct Resolvers: Sendable {
             return try resolveRead(operation, arguments: arguments, context: context)
         case .create:
             var input = try inputObject(arguments)
+            try encryptedInputs[model.name]?.check(input)
             let id = input.removeValue(forKey: "id").flatMap(\.stringValue)
             input.removeValue(forKey: Record.MetaField.version)
             input = policy.assigningOwner(input, for: context.principal)
@@ -37,6 +40,7 @@ struct Resolvers: Sendable {
             return Resolution(.record(access.redaction().apply(record)))
         case .update:
             var input = try inputObject(arguments)
+            try encryptedInputs[model.name]?.check(input)
             let (id, version) = try identity(&input)
             input = policy.normalizingOwners(input, for: context.principal)
             let guards = WriteGuards(

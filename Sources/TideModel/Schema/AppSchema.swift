@@ -135,8 +135,10 @@ public struct Field: Sendable, Hashable {
     public var type: FieldType
     /// `@encrypted`: the client stores ciphertext; the server treats it as an opaque string.
     public var isEncrypted: Bool
-    /// `@encrypted(blindIndex: true)`.
+    /// `@encrypted(blindIndex: true)`: the model also has the companion ``blindIndexFieldName``.
     public var hasBlindIndex: Bool
+    /// On a `<field>BlindIndex` companion: the name of the encrypted field it indexes.
+    public var blindIndexOf: String?
     /// `@set` on a list field: AUTOMERGE unions instead of concatenating.
     public var isSet: Bool
     /// Field-level `@auth` rules; `nil` when the field inherits the model's rules.
@@ -148,6 +150,7 @@ public struct Field: Sendable, Hashable {
         type: FieldType,
         isEncrypted: Bool = false,
         hasBlindIndex: Bool = false,
+        blindIndexOf: String? = nil,
         isSet: Bool = false,
         authRules: [AuthRule]? = nil,
         location: SourceLocation? = nil
@@ -156,10 +159,17 @@ public struct Field: Sendable, Hashable {
         self.type = type
         self.isEncrypted = isEncrypted
         self.hasBlindIndex = hasBlindIndex
+        self.blindIndexOf = blindIndexOf
         self.isSet = isSet
         self.authRules = authRules
         self.location = location
     }
+}
+
+extension Field {
+    /// The server-visible companion of an `@encrypted(blindIndex: true)` field (ARCHITECTURE §9.3):
+    /// `<name>BlindIndex`, a `String` holding the keyed hash the client computes.
+    public static func blindIndexFieldName(for field: String) -> String { field + "BlindIndex" }
 }
 
 /// A field's type: a named base type, optionally a list, with GraphQL nullability.

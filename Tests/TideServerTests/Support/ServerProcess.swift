@@ -143,10 +143,11 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Runs `body` against a fresh server and always stops it (and removes its data) afterwards.
 func withServer<T>(
-    schema: String = "Schema/example.graphql", extraArguments: [String] = [], signIn: Bool = true,
-    _ body: (ServerProcess, GraphQLClient) async throws -> T
+    schema: String = "Schema/example.graphql", extraArguments: [String] = [], environment: [String: String] = [:],
+    signIn: Bool = true, _ body: (ServerProcess, GraphQLClient) async throws -> T
 ) async throws -> T {
-    let server = try await ServerProcess(schema: schema, extraArguments: extraArguments, signIn: signIn)
+    let server = try await ServerProcess(
+        schema: schema, extraArguments: extraArguments, environment: environment, signIn: signIn)
     do {
         let result = try await body(server, GraphQLClient(server))
         await server.stop()
