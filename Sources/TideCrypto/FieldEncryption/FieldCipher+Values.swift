@@ -11,46 +11,40 @@ extension FieldCipher {
     /// `value` encrypted: a string becomes its envelope, each element of a list likewise; null
     /// (and null elements) stay null.
     public func encrypt(value: JSONValue, model: String, id: String, field: String) throws(FieldCryptoError) -> JSONValue {
-        switch value {
-        case .null: return .null
-        case .string(let text): return .string(try encrypt(text, model: model, id: id, field: field))
-        case .array(let elements):
-            var sealed: [JSONValue] = []
-            sealed.reserveCapacity(elements.count)
-            for element in elements {
-                switch element {
-                case .null: sealed.append(.null)
-                case .string(let text): sealed.append(.string(try encrypt(text, model: model, id: id, field: field)))
-                default: throw .unsupportedValue
-                }
-            }
-            return .array(sealed)
-        default: throw .unsupportedValue
-        }
+        try Self.mapStrings(value) { (text) throws(FieldCryptoError) in try encrypt(text, model: model, id: id, field: field) }
     }
 
     /// `value` decrypted, or null and the reason when it (or any element of a list) does not
     /// decrypt: a list is shown whole or not at all, never with a garbled element.
     public func decrypt(value: JSONValue, model: String, id: String, field: String) -> (JSONValue, FieldCryptoError?) {
-        do throws(FieldCryptoError) {
-            switch value {
-            case .null: return (.null, nil)
-            case .string(let text): return (.string(try decrypt(text, model: model, id: id, field: field)), nil)
-            case .array(let elements):
-                var opened: [JSONValue] = []
-                opened.reserveCapacity(elements.count)
-                for element in elements {
-                    switch element {
-                    case .null: opened.append(.null)
-                    case .string(let text): opened.append(.string(try decrypt(text, model: model, id: id, field: field)))
-                    default: throw FieldCryptoError.unsupportedValue
-                    }
-                }
-                return (.array(opened), nil)
-            default: throw FieldCryptoError.unsupportedValue
-            }
+        do {
+            return (try Self.mapStrings(value) { (text) throws(FieldCryptoError) in
+                try decrypt(text, model: model, id: id, field: field)
+            }, nil)
         } catch {
             return (.null, error)
+        }
+    }
+
+    /// `value` with `transform` applied to the string, or to each string of a list; nulls kept.
+    private static func mapStrings(
+        _ value: JSONValue, _ transform: (String) throws(FieldCryptoError) -> String
+    ) throws(FieldCryptoError) -> JSONValue {
+        switch value {
+        case .null: return .null
+        case .string(let text): return .string(try transform(text))
+        case .array(let elements):
+            var mapped: [JSONValue] = []
+            mapped.reserveCapacity(elements.count)
+            for element in elements {
+                switch element {
+                case .null: mapped.append(.null)
+                case .string(let text): mapped.append(.string(try transform(text)))
+                default: throw .unsupportedValue
+                }
+            }
+            return .array(mapped)
+        default: throw .unsupportedValue
         }
     }
 }
