@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TideStore", targets: ["TideStore"]),
         .library(name: "TideGraphQL", targets: ["TideGraphQL"]),
         .library(name: "TideIdentity", targets: ["TideIdentity"]),
+        .library(name: "TideFeed", targets: ["TideFeed"]),
         .library(name: "TideServer", targets: ["TideServer"]),
     ],
     dependencies: [
@@ -77,6 +78,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Change-feed consumers: the framework (checkpoints, batches, wake-up on commit, lag,
+        // retention hold) and the consumers built on it. Uses the store and the model, never GraphQL.
+        .target(
+            name: "TideFeed",
+            dependencies: [
+                "TideModel", "TideStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Our GraphQL engine for the generated API: compile + cache documents, execute over the store.
         .target(
             name: "TideGraphQL",
@@ -92,7 +104,7 @@ let package = Package(
         .target(
             name: "TideServer",
             dependencies: [
-                "TideGraphQL", "TideSchema", "TideStore", "TideCrypto", "TideIdentity",
+                "TideGraphQL", "TideSchema", "TideStore", "TideCrypto", "TideIdentity", "TideFeed",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -116,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "tidewater",
             dependencies: [
-                "TideServer", "TideSchema", "TideIdentity",
+                "TideServer", "TideSchema", "TideIdentity", "TideFeed", "TideStore", "TideModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,6 +142,13 @@ let package = Package(
             name: "TideSQLiteTests", dependencies: ["TideSQLite", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TideFeedTests",
+            dependencies: [
+                "TideFeed", "TideStore", "TideModel", "TideSchema",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideIdentityTests", dependencies: ["TideIdentity", "TideSQLite", "TideCrypto", "TideModel"],

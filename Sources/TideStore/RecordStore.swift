@@ -49,8 +49,14 @@ public protocol RecordStore: Sendable {
     /// The feed head after each commit that appended entries; a lagging consumer gets only the
     /// newest head, never a blocked writer. Finishes when the store closes.
     func commits() -> AsyncStream<Int64>
+    /// When the entry at `seq` was committed (epoch ms); nil when absent or trimmed.
+    func feedTimestamp(seq: Int64) throws(StoreError) -> Int64?
     func checkpoint(consumer: String) throws(StoreError) -> Int64?
+    /// Saves a consumer's position; feed retention never trims an entry after the lowest one.
     func saveCheckpoint(consumer: String, seq: Int64) async throws(StoreError)
+    func checkpoints() throws(StoreError) -> [ConsumerCheckpoint]
+    /// Declares a consumer dead: retention stops waiting for it.
+    func removeCheckpoint(consumer: String) async throws(StoreError) -> Bool
 }
 
 extension RecordStore {

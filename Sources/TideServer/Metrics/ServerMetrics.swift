@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import Synchronization
+import TideFeed
 import TideStore
 
 /// The server's metrics, exposed at `GET /metrics` in Prometheus text format.
@@ -73,8 +74,9 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Prometheus text exposition format: request metrics, then the store's write path
-    /// (read from its own counters, which the writer thread keeps without a metrics call).
-    public func exposition(store: StoreStatistics, feedHead: Int64) -> [UInt8] {
+    /// (read from its own counters, which the writer thread keeps without a metrics call), then
+    /// each feed consumer's position and lag.
+    public func exposition(store: StoreStatistics, feedHead: Int64, consumers: [FeedConsumerRunner] = []) -> [UInt8] {
         var text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
         func sample(_ name: String, _ type: String, _ value: String) {
             text += "# TYPE \(name) \(type)\n\(name) \(value)\n"
@@ -97,6 +99,15 @@ public final class ServerMetrics: Sendable {
         text += "tidewater_store_commit_batch_size_bucket{le=\"+Inf\"} \(store.commits)\n"
         text += "tidewater_store_commit_batch_size_sum \(store.batchSizeSum)\n"
         text += "tidewater_store_commit_batch_size_count \(store.commits)\n"
+        if !consumers.isEmpty {
+            let lags = consumers.map { ($0.name, $0.position ?? 0, $0.lag()) }
+            text += "# TYPE tidewater_feed_consumer_position_seq gauge\n"
+            for (name, position, _) in lags { text += "tidewater_feed_consumer_position_seq{consumer=\"\(name)\"} \(position)\n" }
+            text += "# TYPE tidewater_feed_consumer_lag_entries gauge\n"
+            for (name, _, lag) in lags { text += "tidewater_feed_consumer_lag_entries{consumer=\"\(name)\"} \(lag.entries)\n" }
+            text += "# TYPE tidewater_feed_consumer_lag_seconds gauge\n"
+            for (name, _, lag) in lags { text += "tidewater_feed_consumer_lag_seconds{consumer=\"\(name)\"} \(lag.seconds)\n" }
+        }
         return Array(text.utf8)
     }
 }

@@ -1,18 +1,20 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TideFeed
 import TideStore
 
 /// `GET /metrics`.
 struct OperationalRoutes {
     let store: Store
     let metrics: ServerMetrics
+    let consumers: [FeedConsumerRunner]
 
     func register(on router: Router<TidewaterRequestContext>) {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(store: store.statistics, feedHead: store.feedHead))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(store: store.statistics, feedHead: store.feedHead, consumers: consumers))))
         }
     }
 }

@@ -59,6 +59,9 @@ enum FeedSQL {
         """
     static let checkpoint = "SELECT \"seq\" FROM \"_checkpoints\" WHERE \"consumer\" = ?"
     static let lowestCheckpoint = "SELECT min(\"seq\") FROM \"_checkpoints\""
+    static let checkpoints = "SELECT \"consumer\", \"seq\", \"updated_at\" FROM \"_checkpoints\" ORDER BY \"consumer\""
+    static let removeCheckpoint = "DELETE FROM \"_checkpoints\" WHERE \"consumer\" = ?"
+    static let timestamp = "SELECT \"ts\" FROM \"_feed\" WHERE \"seq\" = ?"
     /// Per record of a model with entries in a time range: the old image of its first entry and
     /// the new image of its last (`Store.changeSummaries`).
     static let changeSummaries = """

@@ -180,4 +180,8 @@ final class WriteSession {
     func saveCheckpoint(consumer: String, seq: Int64) throws(StoreError) {
         try StoreError.wrapping(connection.run(FeedSQL.saveCheckpoint, [.text(consumer), .int(seq), .int(nowMillis())]))
     }
+
+    func removeCheckpoint(consumer: String) throws(StoreError) -> Bool {
+        try connection.run(FeedSQL.removeCheckpoint, [.text(consumer)]) > 0
+    }
 }

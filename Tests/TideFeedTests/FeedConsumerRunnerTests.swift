@@ -1,0 +1,170 @@
+import Foundation
+import Synchronization
+import TideFeed
+import TideModel
+import TideStore
+import Testing
+
+private let schema = """
+    type Item @model @auth(rules: [{ allow: public }]) { id: ID! name: String }
+    """
+
+/// A consumer that keeps what it applied in memory, keyed by seq (so re-applying an entry
+/// changes nothing), and can be held at a gate to stand still mid-feed.
+final class RecordingConsumer: FeedConsumer {
+    let name: String
+    let batchSize: Int
+    let start: FeedStart
+    let seen = Mutex<[Int64: String]>([:])
+    let deliveries = Mutex<[Int64]>([])
+    let skips = Mutex<[(Int64, Int64)]>([])
+    let held = Atomic<Bool>(false)
+
+    init(name: String = "recorder", batchSize: Int = 4, start: FeedStart = .beginning) {
+        self.name = name
+        self.batchSize = batchSize
+        self.start = start
+    }
+
+    func apply(_ entries: [FeedEntry]) async throws {
+        while held.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+        deliveries.withLock { $0 += entries.map(\.seq) }
+        seen.withLock { seen in for entry in entries { seen[entry.seq] = entry.id } }
+    }
+
+    func skip(from position: Int64, to available: Int64) async throws -> Int64 {
+        skips.withLock { $0.append((position, available)) }
+        return available - 1
+    }
+
+    var appliedSeqs: [Int64] { seen.withLock { $0.keys.sorted() } }
+}
+
+@Suite("Feed consumers", .timeLimit(.minutes(3)))
+struct FeedConsumerRunnerTests {
+    func create(_ store: Store, _ count: Int, prefix: String) async throws {
+        for i in 0..<count {
+            _ = try await store.create(model: "Item", id: "\(prefix)\(i)", values: ["name": "n"], condition: nil, actor: "t")
+        }
+    }
+
+    @Test func appliesEveryEntryInOrderAndResumesFromItsCheckpoint() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        try await create(store, 10, prefix: "a")
+
+        let first = RecordingConsumer()
+        let runner = FeedConsumerRunner(consumer: first, store: store, logger: quietLogger)
+        try await whileRunning(runner) {
+            try await eventually("the first ten") { first.appliedSeqs.count == 10 }
+            // Woken by commits, not by polling: later writes arrive too.
+            try await create(store, 3, prefix: "b")
+            try await eventually("three more") { first.appliedSeqs.count == 13 }
+        }
+        #expect(first.deliveries.withLock { $0 } == Array(1...13), "in order, each once, in batches of at most 4")
+        #expect(try store.checkpoint(consumer: "recorder") == 13, "saved at stop")
+
+        try await create(store, 5, prefix: "c")
+        let second = RecordingConsumer()
+        try await whileRunning(FeedConsumerRunner(consumer: second, store: store, logger: quietLogger)) {
+            try await eventually("the five written while stopped") { second.appliedSeqs.count == 5 }
+        }
+        #expect(second.deliveries.withLock { $0 } == Array(14...18))
+    }
+
+    /// After a crash the entries after the last saved checkpoint come again; an idempotent
+    /// consumer ends in the same state.
+    @Test func entriesAfterTheSavedCheckpointAreDeliveredAgainAfterACrash() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        try await create(store, 12, prefix: "a")
+        let consumer = RecordingConsumer()
+        try await whileRunning(FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)) {
+            try await eventually("all twelve") { consumer.appliedSeqs.count == 12 }
+        }
+        // As if the process died after saving the checkpoint at 5.
+        try await store.saveCheckpoint(consumer: "recorder", seq: 5)
+        let stateBefore = consumer.seen.withLock { $0 }
+        try await whileRunning(FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)) {
+            try await eventually("the replay") { consumer.deliveries.withLock { $0.count } == 12 + 7 }
+        }
+        #expect(consumer.deliveries.withLock { Array($0.suffix(7)) } == Array(6...12))
+        #expect(consumer.seen.withLock { $0 } == stateBefore)
+    }
+
+    @Test func aNewConsumerStartsAtTheHeadByDefault() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        try await create(store, 4, prefix: "old")
+        let consumer = RecordingConsumer(name: "fresh", start: .head)
+        try await whileRunning(FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)) {
+            try await eventually("registered") { (try store.checkpoint(consumer: "fresh")) == 4 }
+            try await create(store, 2, prefix: "new")
+            try await eventually("the new ones") { consumer.appliedSeqs == [5, 6] }
+        }
+    }
+
+    /// Retention never trims an entry a live consumer has not applied; a consumer declared dead
+    /// no longer holds it, and when it comes back it is told what it missed.
+    @Test func retentionWaitsForALiveConsumerUntilItIsDeclaredDead() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        let consumer = RecordingConsumer(batchSize: 2)
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, checkpointInterval: .zero, logger: quietLogger)
+        try await whileRunning(runner) {
+            try await create(store, 4, prefix: "a")
+            try await eventually("four applied") { consumer.appliedSeqs.count == 4 }
+            consumer.held.store(true, ordering: .releasing)
+            try await create(store, 6, prefix: "b")
+            try await Task.sleep(for: .milliseconds(100))
+            // Retention 0 s: everything is old enough, but entries 5… wait for the consumer.
+            let purged = try await store.purge(now: Date().addingTimeInterval(60))
+            #expect(purged.feedEntries <= 4)
+            #expect(try store.feed(after: 4, limit: 100).map(\.seq) == Array(5...10))
+
+            // Lag while it stands still: entries and seconds.
+            let lag = runner.lag(now: Date().addingTimeInterval(5))
+            #expect(lag.entries >= 5)
+            #expect(lag.seconds >= 5)
+
+            consumer.held.store(false, ordering: .releasing)
+            try await eventually("caught up") { consumer.appliedSeqs.count == 10 }
+            #expect(runner.lag() == FeedLag(entries: 0, seconds: 0))
+        }
+
+        // Declared dead: retention trims past it.
+        #expect(try await store.removeCheckpoint(consumer: "recorder"))
+        try await create(store, 3, prefix: "c")
+        _ = try await store.purge(now: Date().addingTimeInterval(60))
+        #expect(try store.feed(after: 0, limit: 100).isEmpty)
+
+        // It comes back without a checkpoint: the runner tells it that 1…13 are gone.
+        let back = RecordingConsumer(batchSize: 2)
+        try await whileRunning(FeedConsumerRunner(consumer: back, store: store, logger: quietLogger)) {
+            try await create(store, 1, prefix: "d")
+            try await eventually("the entry after the gap") { back.appliedSeqs == [14] }
+        }
+        #expect(back.skips.withLock { $0.map { [$0.0, $0.1] } } == [[0, 14]])
+    }
+
+    @Test func waitUntilAppliedAnswersWhenTheConsumerGetsThereOrTimesOut() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        let consumer = RecordingConsumer()
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)
+        try await whileRunning(runner) {
+            try await eventually("started") { runner.position != nil }
+            consumer.held.store(true, ordering: .releasing)
+            try await create(store, 1, prefix: "a")
+            #expect(await runner.waitUntilApplied(1, timeout: .milliseconds(100)) == false)
+            async let reached = runner.waitUntilApplied(1, timeout: .seconds(20))
+            consumer.held.store(false, ordering: .releasing)
+            #expect(await reached)
+        }
+    }
+}
