@@ -139,16 +139,17 @@ enum GeneratedInputs {
         return SDLText.input("Model\(family)KeyConditionInput", fields)
     }
 
-    /// `SearchableStringFilterInput` etc. A subset of Amplify's OpenSearch operators that FTS5 can
-    /// serve: strings `ne eq match matchPhrase matchPhrasePrefix exists`; numbers
-    /// `ne gt lt gte lte eq range exists`; Booleans `eq ne exists`.
+    /// `SearchableStringFilterInput` etc. (ARCHITECTURE §10.1): strings `ne gt lt gte lte eq
+    /// match matchPhrase matchPhrasePrefix wildcard exists range`; numbers `ne gt lt gte lte eq
+    /// range exists`; Booleans `eq ne exists`. The full-text operators work on the
+    /// `@searchable(fields:)` fields; the others on any field, against the stored record.
     static func searchableScalarInput(_ family: String) -> String {
         let fields: [SDLField]
         switch family {
         case "String", "ID":
             fields =
-                ["ne", "eq", "match", "matchPhrase", "matchPhrasePrefix"].map { SDLField($0, family) }
-                + [SDLField("exists", "Boolean")]
+                ["ne", "gt", "lt", "gte", "lte", "eq", "match", "matchPhrase", "matchPhrasePrefix", "wildcard"].map { SDLField($0, family) }
+                + [SDLField("exists", "Boolean"), SDLField("range", "[\(family)]")]
         case "Boolean":
             fields = [SDLField("eq", "Boolean"), SDLField("ne", "Boolean"), SDLField("exists", "Boolean")]
         default:

@@ -125,6 +125,8 @@ struct ModelNames {
     var searchableSortInput: String { "Searchable\(upper)SortInput" }
     var searchableSortableFields: String { "Searchable\(upper)SortableFields" }
     var searchableConnection: String { "Searchable\(upper)Connection" }
+    var searchableAggregationInput: String { "Searchable\(upper)AggregationInput" }
+    var searchableAggregateField: String { "Searchable\(upper)AggregateField" }
 
     /// `Model<X><IndexName>CompositeKeyConditionInput`, for an index with several sort key fields.
     func compositeKeyConditionInput(_ index: Index) -> String {

@@ -72,7 +72,10 @@ struct SDLBuilder {
                 names.searchableConnection,
                 SDLText.object(
                     names.searchableConnection,
-                    [SDLField("items", "[\(model.name)]!"), SDLField("nextToken", "String"), SDLField("total", "Int")]),
+                    [
+                        SDLField("items", "[\(model.name)]!"), SDLField("nextToken", "String"), SDLField("total", "Int"),
+                        SDLField("aggregateItems", "[SearchableAggregateResult]!"),
+                    ]),
                 origin: model.name)
         }
     }
@@ -144,8 +147,10 @@ struct SDLBuilder {
         case .search:
             return SDLField(
                 operation.fieldName, names.searchableConnection,
-                arguments: [("filter", names.searchableFilterInput), ("sort", "[\(names.searchableSortInput)]")] + page,
-                description: "Full-text search over \(xs).")
+                arguments: [("filter", names.searchableFilterInput), ("sort", "[\(names.searchableSortInput)]")] + page
+                    + [("from", "Int"), ("aggregates", "[\(names.searchableAggregationInput)]"), ("minSeq", "Int")],
+                description:
+                    "Full-text search over \(xs) (BM25 relevance order for match* filters without sort). minSeq: wait (bounded) until the index has applied this change-feed position, e.g. a mutation's extensions.seq.")
         case .create:
             return SDLField(
                 operation.fieldName, x, arguments: [("input", "\(names.createInput)!"), ("condition", names.conditionInput)],
@@ -230,7 +235,7 @@ struct SDLBuilder {
         for index in model.indexes where index.queryField != nil && index.sortKeyFields.count > 1 {
             emitCompositeKeyInputs(index, model: model)
         }
-        if let searchable = model.searchableFields { emitSearchInputs(model, fields: searchable) }
+        if model.searchableFields != nil { emitSearchInputs(model) }
     }
 
     /// `ModelXFilterInput` / `ModelXConditionInput`: the filterable fields, the timestamps, the
@@ -300,19 +305,27 @@ struct SDLBuilder {
         emit(keyInput, SDLText.input(keyInput, keyFields), origin: model.name)
     }
 
-    private mutating func emitSearchInputs(_ model: ModelType, fields searchable: [String]) {
+    /// Search filters, sorts and aggregates take every scalar field (as Amplify's do); the
+    /// full-text operators answer only on the `@searchable(fields:)` ones.
+    private mutating func emitSearchInputs(_ model: ModelType) {
         let names = ModelNames(model)
-        var filterFields: [SDLField] = []
+        var filterFields: [SDLField] = [SDLField("id", "SearchableIDFilterInput")]
         var sortable = ["id"]
-        for name in searchable {
-            guard let field = model.field(named: name), let input = GeneratedInputs.searchableFilterInput(field.type) else {
-                continue
-            }
+        var aggregatable = ["id"]
+        shared.insert("SearchableIDFilterInput")
+        for field in model.fields where field.name != "id" {
+            guard let input = GeneratedInputs.searchableFilterInput(field.type) else { continue }
             shared.insert(input)
-            filterFields.append(SDLField(name, input))
-            if !field.type.isList, !["id", "true", "false", "null"].contains(name) { sortable.append(name) }
+            filterFields.append(SDLField(field.name, input))
+            aggregatable.append(field.name)
+            if !field.type.isList, !["true", "false", "null"].contains(field.name) { sortable.append(field.name) }
         }
-        sortable += timestampFields(model)
+        for name in timestampFields(model) {
+            shared.insert("SearchableStringFilterInput")
+            filterFields.append(SDLField(name, "SearchableStringFilterInput"))
+            sortable.append(name)
+            aggregatable.append(name)
+        }
         let filter = names.searchableFilterInput
         filterFields += [SDLField("and", "[\(filter)]"), SDLField("or", "[\(filter)]"), SDLField("not", filter)]
         emit(filter, SDLText.input(filter, filterFields), origin: model.name)
@@ -324,6 +337,17 @@ struct SDLBuilder {
                 [SDLField("field", names.searchableSortableFields), SDLField("direction", "SearchableSortDirection")]),
             origin: model.name)
         emit(names.searchableSortableFields, SDLText.enumeration(names.searchableSortableFields, sortable), origin: model.name)
+        shared.insert("SearchableAggregateType")
+        emit(
+            names.searchableAggregationInput,
+            SDLText.input(
+                names.searchableAggregationInput,
+                [
+                    SDLField("name", "String!"), SDLField("type", "SearchableAggregateType!"),
+                    SDLField("field", "\(names.searchableAggregateField)!"),
+                ]),
+            origin: model.name)
+        emit(names.searchableAggregateField, SDLText.enumeration(names.searchableAggregateField, aggregatable), origin: model.name)
     }
 
     // MARK: - Shared definitions
@@ -349,6 +373,24 @@ struct SDLBuilder {
         }
         if shared.contains("SearchableSortDirection") {
             emit("SearchableSortDirection", SDLText.enumeration("SearchableSortDirection", ["asc", "desc"]))
+        }
+        if shared.contains("SearchableAggregateType") {
+            emit("SearchableAggregateType", SDLText.enumeration("SearchableAggregateType", ["terms", "avg", "min", "max", "sum"]))
+            emit(
+                "SearchableAggregateResult",
+                SDLText.object(
+                    "SearchableAggregateResult",
+                    [SDLField("name", "String!"), SDLField("result", "SearchableAggregateGenericResult")]))
+            emit("SearchableAggregateScalarResult", SDLText.object("SearchableAggregateScalarResult", [SDLField("value", "Float!")]))
+            emit(
+                "SearchableAggregateBucketResultItem",
+                SDLText.object("SearchableAggregateBucketResultItem", [SDLField("key", "String!"), SDLField("doc_count", "Int!")]))
+            emit(
+                "SearchableAggregateBucketResult",
+                SDLText.object("SearchableAggregateBucketResult", [SDLField("buckets", "[SearchableAggregateBucketResultItem]")]))
+            emit(
+                "SearchableAggregateGenericResult",
+                "union SearchableAggregateGenericResult = SearchableAggregateScalarResult | SearchableAggregateBucketResult")
         }
     }
 

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import TideCrypto
+import TideFeed
 import TideGraphQL
 import TideIdentity
 import TideModel
@@ -44,6 +45,8 @@ public struct TidewaterServer: Sendable {
     public let engine: GraphQLEngine
     /// Users, sessions, access tokens and API keys over `<data>/identity.sqlite`.
     public let identity: IdentityService
+    /// The change-feed consumers that run beside the server (ARCHITECTURE §10).
+    public let consumers: [FeedConsumerRunner]
     let metrics: ServerMetrics
     let logger: Logger
 
@@ -69,7 +72,23 @@ public struct TidewaterServer: Sendable {
         }
         let key = try KeyFile.loadOrCreate(
             named: "page-token", in: configuration.dataDirectory, length: MessageAuthenticator.keyLength)
-        engine = try GraphQLEngine(schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, logger: logger)
+        // The search index follows the feed beside the server; the engine reaches it only
+        // through the SearchService seam.
+        var consumers: [FeedConsumerRunner] = []
+        var search: (any SearchService)?
+        if schema.models.contains(where: { $0.searchableFields != nil }) {
+            do {
+                let indexer = try SearchIndexer(store: store, schema: schema, directory: configuration.dataDirectory, logger: logger)
+                let runner = FeedConsumerRunner(consumer: indexer, store: store, logger: logger)
+                consumers.append(runner)
+                search = FullTextSearch(store: store, indexer: indexer, runner: runner)
+            } catch let error as StoreError {
+                throw ServerStartupError.store(error)
+            }
+        }
+        self.consumers = consumers
+        engine = try GraphQLEngine(
+            schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, search: search, logger: logger)
         metrics = ServerMetrics()
         do {
             identity = try IdentityService(
@@ -106,7 +125,7 @@ public struct TidewaterServer: Sendable {
                 trustProxy: configuration.trustProxy),
             "/healthz": HealthEndpoint(),
         ]
-        OperationalRoutes(store: store, metrics: metrics).register(on: router)
+        OperationalRoutes(store: store, metrics: metrics, consumers: consumers).register(on: router)
         AuthRoutes(
             identity: identity, limiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
             trustProxy: configuration.trustProxy, metrics: metrics
@@ -137,7 +156,9 @@ public struct TidewaterServer: Sendable {
             store: store, metrics: metrics, interval: configuration.maintenanceIntervalSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                // Stopped in reverse order: the server first, the consumers last (their final
+                // checkpoints are saved before the store closes).
+                services: consumers.map { .init(service: $0) } + [
                     .init(service: maintenance),
                     .init(service: hub),
                     .init(service: app),

@@ -13,7 +13,7 @@ struct Tidewater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tidewater",
         abstract: "Tidewater: an offline-first GraphQL backend over SQLite.",
-        subcommands: [Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self]
+        subcommands: [Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self, SearchCommand.self]
     )
 }
 

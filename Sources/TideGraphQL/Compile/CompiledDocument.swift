@@ -62,11 +62,15 @@ struct VariableDefinitionPlan: Sendable {
 enum SelectionCondition: Sendable {
     case include(any Value)
     case skip(any Value)
+    /// Inside `... on T` of a union: only when the value is a `T`.
+    case onType(String)
 
-    func holds(_ variables: [String: JSONValue]) -> Bool {
+    /// `concreteType`: the type of the value being written, for a union's members.
+    func holds(_ variables: [String: JSONValue], concreteType: String?) -> Bool {
         switch self {
         case .include(let v): LiteralValue.resolve(v, variables: variables) == .bool(true)
         case .skip(let v): LiteralValue.resolve(v, variables: variables) != .bool(true)
+        case .onType(let name): concreteType == nil || concreteType == name
         }
     }
 }
@@ -144,11 +148,11 @@ extension [FieldSelection] {
     /// The fields of one selection set as the response shows them (spec §6.3.2 CollectFields):
     /// conditions applied, repeated response keys merged. Without conditions or repeats the
     /// selections are returned as they are, at no cost.
-    func collect(variables: [String: JSONValue], needsCollection: Bool) -> [FieldSelection] {
+    func collect(variables: [String: JSONValue], needsCollection: Bool, concreteType: String? = nil) -> [FieldSelection] {
         guard needsCollection else { return self }
         var result: [FieldSelection] = []
         var indexByKey: [String: Int] = [:]
-        for selection in self where selection.conditions.allSatisfy({ $0.holds(variables) }) {
+        for selection in self where selection.conditions.allSatisfy({ $0.holds(variables, concreteType: concreteType) }) {
             if let i = indexByKey[selection.responseKey] {
                 result[i].children += selection.children
                 result[i].childrenNeedCollection = true

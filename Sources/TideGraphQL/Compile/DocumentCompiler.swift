@@ -88,7 +88,10 @@ struct DocumentCompiler {
                         $0, of: type?.namedType ?? "", fragments: fragments, conditions: [], lines: lines, aliasCount: &aliasCount)
                 } ?? []
                 var isObject = false
-                if let type, case .object? = types.kind(of: type.namedType) { isObject = true }
+                switch type.flatMap({ types.kind(of: $0.namedType) }) {
+                case .object?, .union?: isObject = true
+                default: break
+                }
                 out.append(
                     FieldSelection(
                         responseKey: field.alias?.value ?? name,
@@ -105,13 +108,15 @@ struct DocumentCompiler {
             case let spread as FragmentSpread:
                 // Validation guarantees the fragment exists and spreads form no cycle.
                 guard let fragment = fragments[spread.name.value] else { continue }
+                let (type, member) = memberType(fragment.typeCondition.name.value, parentType)
                 out += inline(
-                    fragment.selectionSet, of: parentType, fragments: fragments,
-                    conditions: conditions + Self.conditions(spread.directives), lines: lines, aliasCount: &aliasCount)
+                    fragment.selectionSet, of: type, fragments: fragments,
+                    conditions: conditions + Self.conditions(spread.directives) + member, lines: lines, aliasCount: &aliasCount)
             case let inlineFragment as InlineFragment:
+                let (type, member) = memberType(inlineFragment.typeCondition?.name.value ?? parentType, parentType)
                 out += inline(
-                    inlineFragment.selectionSet, of: parentType, fragments: fragments,
-                    conditions: conditions + Self.conditions(inlineFragment.directives), lines: lines,
+                    inlineFragment.selectionSet, of: type, fragments: fragments,
+                    conditions: conditions + Self.conditions(inlineFragment.directives) + member, lines: lines,
                     aliasCount: &aliasCount)
             default:
                 continue
@@ -122,6 +127,13 @@ struct DocumentCompiler {
 
     private static func limitExceeded(_ message: String, at position: Position) -> GraphQLFailure {
         .validation([GraphQLErrorBody(message: message, locations: [position], code: .graphQLValidationFailed)])
+    }
+
+    /// A fragment on a member of the union `parentType` selects on that member, and only when
+    /// the value is one; on an object type, fragments are on that same type.
+    private func memberType(_ condition: String, _ parentType: String) -> (String, [SelectionCondition]) {
+        guard condition != parentType, case .union? = types.kind(of: parentType) else { return (parentType, []) }
+        return (condition, [.onType(condition)])
     }
 
     private static func conditions(_ directives: [Directive]) -> [SelectionCondition] {

@@ -44,6 +44,8 @@ struct TypeTable: Sendable {
         case scalar
         case enumeration(Set<String>)
         case object([String: OutputField])
+        /// Its member object types.
+        case union([String])
         /// Fields in declaration order, and their names for unknown-field checks.
         case inputObject([InputField], names: Set<String>)
     }
@@ -74,6 +76,8 @@ struct TypeTable: Sendable {
                 kinds[d.name.value] = .inputObject(d.fields.map(Self.inputField), names: Set(d.fields.map(\.name.value)))
             case let d as EnumTypeDefinition:
                 kinds[d.name.value] = .enumeration(Set(d.values.map(\.name.value)))
+            case let d as UnionTypeDefinition:
+                kinds[d.name.value] = .union(d.types.map(\.name.value))
             case let d as ScalarTypeDefinition:
                 kinds[d.name.value] = .scalar
             default:

@@ -34,7 +34,7 @@ public final class GraphQLEngine: Sendable {
 
     public init(
         schema: AppSchema, store: any RecordStore, pageTokenKey: [UInt8], limits: GraphQLLimits = GraphQLLimits(),
-        logger: Logger = Logger(label: "tidewater.graphql")
+        search: (any SearchService)? = nil, logger: Logger = Logger(label: "tidewater.graphql")
     ) throws {
         self.appSchema = schema
         self.sdl = SDLGenerator.generate(schema)
@@ -43,10 +43,12 @@ public final class GraphQLEngine: Sendable {
         self.limits = limits
         self.coercer = InputCoercer(types: types)
         self.models = Dictionary(schema.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let tokens = PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey))
         self.resolvers = Resolvers(
-            store: store, policies: models.mapValues(AccessPolicy.init(model:)), tokens: PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey)),
+            store: store, policies: models.mapValues(AccessPolicy.init(model:)), tokens: tokens,
             encryptedInputs: models.mapValues { EncryptedInputCheck(model: $0, schema: schema) }.filter { !$0.value.isEmpty },
-            limits: limits, logger: logger)
+            limits: limits, search: search.map { SearchResolver(service: $0, ranked: RankedResults(), tokens: tokens) },
+            logger: logger)
         var operations: [String: [String: GeneratedOperation]] = [:]
         for operation in schema.generatedOperations {
             operations[operation.rootType, default: [:]][operation.fieldName] = operation
@@ -113,19 +115,26 @@ public final class GraphQLEngine: Sendable {
                 Self.requestError(
                     .request(message: "Subscriptions are served over WebSocket, not HTTP.", code: .badUserInput), label: "invalid"))
         case .query:
+            // A search that waits for the index (minSeq) is the only query that is not answered at once.
+            if operation.selections.contains(where: { $0.arguments.contains { $0.name == "minSeq" } }) {
+                return .pending(PendingExecution { await self.runPending(operation, variables: variables, context: context) })
+            }
             return .finished(
                 render(operation, variables: variables) { field, generated, definition throws(GraphQLErrorBody) in
                     try resolvers.resolveRead(
-                        generated, arguments: try coerceArguments(field, definition: definition, variables: variables), context: context)
+                        generated, arguments: try coerceArguments(field, definition: definition, variables: variables), context: context,
+                        selected: field.children.map(\.name))
                 })
         case .mutation:
-            return .pending(PendingExecution { await self.runMutation(operation, variables: variables, context: context) })
+            return .pending(PendingExecution { await self.runPending(operation, variables: variables, context: context) })
         }
     }
 
     /// Mutation root fields run one after another (spec §6.2.2), each waiting for its commit;
     /// the response is written once they all have.
-    private func runMutation(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
+    /// Mutations, and queries that wait: each root field in turn, then the response. A mutation's
+    /// response carries `extensions.seq`, the feed head after its writes, for read-your-writes.
+    private func runPending(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var outcomes: [String: Result<Resolution, GraphQLErrorBody>] = [:]
         // Collected fields have distinct response keys.
@@ -133,12 +142,15 @@ public final class GraphQLEngine: Sendable {
             guard let (generated, definition) = rootField(field, of: operation.kind.rootType) else { continue }
             do {
                 let arguments = try coerceArguments(field, definition: definition, variables: variables)
-                outcomes[field.responseKey] = .success(try await resolvers.resolve(generated, arguments: arguments, context: context))
+                outcomes[field.responseKey] = .success(
+                    try await resolvers.resolve(generated, arguments: arguments, context: context, selected: field.children.map(\.name)))
             } catch {
                 outcomes[field.responseKey] = .failure(error)
             }
         }
-        return render(operation, variables: variables, fields: rootFields) { field, _, _ throws(GraphQLErrorBody) in
+        let wrote = operation.kind == .mutation && outcomes.values.contains { if case .success = $0 { true } else { false } }
+        return render(operation, variables: variables, fields: rootFields, seq: wrote ? resolvers.store.feedHead : nil) {
+            field, _, _ throws(GraphQLErrorBody) in
             guard let outcome = outcomes[field.responseKey] else {
                 throw GraphQLErrorBody(message: "Unknown field \(field.name).", code: .internalError)
             }
@@ -168,7 +180,7 @@ public final class GraphQLEngine: Sendable {
 
     /// Writes the response of an operation whose root fields `resolve` answers.
     private func render(
-        _ operation: CompiledOperation, variables: [String: JSONValue], fields: [FieldSelection]? = nil,
+        _ operation: CompiledOperation, variables: [String: JSONValue], fields: [FieldSelection]? = nil, seq: Int64? = nil,
         resolve: (FieldSelection, GeneratedOperation, TypeTable.OutputField) throws(GraphQLErrorBody) -> Resolution
     ) -> GraphQLResponse {
         let rootType = operation.kind.rootType
@@ -217,6 +229,7 @@ public final class GraphQLEngine: Sendable {
         var extensions: [String: JSONValue] = [:]
         if !merges.isEmpty { extensions["merged"] = .array(merges) }
         if !baseSyncs.isEmpty { extensions["baseSync"] = .array(baseSyncs) }
+        if let seq { extensions["seq"] = .int(seq) }
         let body = writer.responseBody(extensions: extensions.isEmpty ? nil : .object(extensions))
         let label = labels.isEmpty ? "typename" : labels.joined(separator: ",")
         return GraphQLResponse(body: body, outcome: .executed(hadErrors: !writer.errors.isEmpty), operationLabel: label)

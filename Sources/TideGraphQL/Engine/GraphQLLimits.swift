@@ -10,6 +10,8 @@ public struct GraphQLLimits: Sendable, Hashable {
     public var defaultPageSize: Int = 100
     /// Distinct documents kept compiled.
     public var documentCacheSize: Int = 1000
+    /// How long `searchXs(minSeq:)` waits for the search index to reach the position.
+    public var searchWaitTimeout: Duration = .seconds(5)
 
     public init() {}
 }

@@ -21,6 +21,8 @@ public enum ErrorCode: String, Sendable {
     case limitExceeded = "LIMIT_EXCEEDED"
     /// A `resumeFrom` the change feed can no longer (or not yet) replay from: delta sync first.
     case resumeTooOld = "RESUME_TOO_OLD"
+    /// `searchXs(minSeq:)` timed out waiting for the search index (retry later).
+    case searchIndexBehind = "SEARCH_INDEX_BEHIND"
 }
 
 /// One entry of a response's `errors` list.

@@ -71,7 +71,7 @@ struct InputCoercer: Sendable {
                 }
             }
             return .object(out)
-        case .object?, nil:
+        case .object?, .union?, nil:
             throw Failure(path: path, message: "Type \"\(name)\" is not an input type.")
         }
     }

@@ -13,11 +13,13 @@ struct Resolvers: Sendable {
     /// Models with `@encrypted` fields: their write inputs are checked before anything is stored.
     let encryptedInputs: [String: EncryptedInputCheck]
     let limits: GraphQLLimits
+    /// `searchXs`; nil when the server runs without a search index.
+    let search: SearchResolver?
     let logger: Logger
 
     /// Any generated operation; writes wait for their commit.
     func resolve(
-        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
+        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext, selected: [String] = []
     ) async throws(GraphQLErrorBody) -> Resolution {
         let policy = try policy(operation)
         let model = policy.model
@@ -26,6 +28,16 @@ struct Resolvers: Sendable {
         switch operation.kind {
         case .get, .list, .indexQuery, .sync:
             return try resolveRead(operation, arguments: arguments, context: context)
+        case .search:
+            // Read-your-writes: wait (bounded) for the index to reach the caller's feed position.
+            if case .int(let seq)? = arguments["minSeq"], let search {
+                guard await search.service.waitUntilIndexed(seq, timeout: limits.searchWaitTimeout) else {
+                    throw GraphQLErrorBody(
+                        message: "The search index did not reach feed position \(seq) within \(limits.searchWaitTimeout); try again.",
+                        code: .searchIndexBehind)
+                }
+            }
+            return try resolveRead(operation, arguments: arguments, context: context, selected: selected)
         case .create:
             var input = try inputObject(arguments)
             try encryptedInputs[model.name]?.check(input)
@@ -76,7 +88,7 @@ struct Resolvers: Sendable {
 
     /// The read operations (get, list, index queries, delta sync): synchronous store reads.
     func resolveRead(
-        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext
+        _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext, selected: [String] = []
     ) throws(GraphQLErrorBody) -> Resolution {
         let policy = try policy(operation)
         let model = policy.model
@@ -104,6 +116,14 @@ struct Resolvers: Sendable {
                 model, arguments: arguments, operation: operation, access: access,
                 clientFilter: try filter(arguments["filter"], argument: "filter", access: access),
                 limit: try pageLimit(arguments))
+        case .search:
+            guard let search else {
+                throw GraphQLErrorBody(
+                    message: "\(operation.fieldName) needs the search index, which this server runs without.",
+                    code: .operationNotSupported)
+            }
+            return Resolution(
+                try search.resolve(operation, arguments: arguments, access: access, limit: try pageLimit(arguments), selected: selected))
         default:
             throw GraphQLErrorBody(
                 message: "\(operation.fieldName) is not a query.", code: .internalError)

@@ -56,6 +56,7 @@ struct ResponseWriter {
             let items: [OutputValue]
             switch value {
             case .records(let records): items = records.map(OutputValue.record)
+            case .connection(let connection) where field.name == "aggregateItems": items = connection.aggregateItems
             case .json(.array(let values)): items = values.map(OutputValue.json)
             default: items = [value]
             }
@@ -77,6 +78,10 @@ struct ResponseWriter {
             return true
         case .named(let name):
             if field.isObject {
+                if case .member(let member, let object) = value {
+                    let fields = field.children.collect(variables: variables, needsCollection: true, concreteType: member)
+                    return writeFields(fields, of: member, .json(.object(object)))
+                }
                 let fields = field.children.collect(variables: variables, needsCollection: field.childrenNeedCollection)
                 return writeFields(fields, of: name, value)
             }
@@ -140,9 +145,15 @@ struct ResponseWriter {
             case "items": return .records(connection.items)
             case "nextToken": return .json(connection.nextToken.map(JSONValue.string) ?? .null)
             case "startedAt": return .json(connection.startedAt.map(JSONValue.int) ?? .null)
+            case "total": return .json(connection.total.map { .int(Int64($0)) } ?? .null)
+            case "aggregateItems": return value
             default: return .null
             }
         case .json(.object(let object)):
+            // An aggregate's `result` is a union member, kept as `{"__member": type, …}`.
+            if case .object(var inner)? = object[field.name], case .string(let member)? = inner.removeValue(forKey: "__member") {
+                return .member(member, inner)
+            }
             return .json(object[field.name] ?? .null)
         default:
             return .null

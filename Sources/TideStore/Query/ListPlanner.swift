@@ -31,13 +31,7 @@ enum ListPlanner {
         guard query.limit >= 1, query.limit <= maxLimit else {
             throw .invalidQuery("limit must be between 1 and \(maxLimit), got \(query.limit)")
         }
-        var parts: [SQLFragment] = []
-        if !query.includeDeleted { parts.append(SQLFragment("\"_deleted\" = 0")) }
-        if let expiry = table.expiry {
-            let visible = expiry.liveCondition
-            // Tombstones stay visible to sync even when their TTL has passed (swept records).
-            parts.append(SQLFragment(query.includeDeleted ? "(\"_deleted\" = 1 OR \(visible))" : "(\(visible))", [.int(nowSeconds)]))
-        }
+        var parts = visibility(table, includeDeleted: query.includeDeleted, nowSeconds: nowSeconds)
 
         let order: OrderPlan
         if let indexQuery = query.index {
@@ -82,6 +76,18 @@ enum ListPlanner {
         sql += " ORDER BY " + orderColumns.map { $0 + direction }.joined(separator: ", ") + " LIMIT ?"
         bindings.append(.int(Int64(query.limit) + 1))
         return ListPlan(sql: sql, bindings: bindings, order: order, alwaysEmpty: alwaysEmpty)
+    }
+
+    /// Leaves out tombstones (unless `includeDeleted`) and TTL-expired records.
+    static func visibility(_ table: ModelTable, includeDeleted: Bool, nowSeconds: Int64) -> [SQLFragment] {
+        var parts: [SQLFragment] = []
+        if !includeDeleted { parts.append(SQLFragment("\"_deleted\" = 0")) }
+        if let expiry = table.expiry {
+            let visible = expiry.liveCondition
+            // Tombstones stay visible to sync even when their TTL has passed (swept records).
+            parts.append(SQLFragment(includeDeleted ? "(\"_deleted\" = 1 OR \(visible))" : "(\(visible))", [.int(nowSeconds)]))
+        }
+        return parts
     }
 
     /// An index whose hash field the filter pins with a top-level `eq` (alone or inside the
