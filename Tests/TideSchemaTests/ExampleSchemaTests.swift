@@ -83,7 +83,7 @@ import TideSchema
             == "syncNotes(filter: ModelNoteFilterInput, limit: Int, nextToken: String, lastSync: AWSTimestamp): ModelNoteConnection")
     #expect(
         try signature(schema.queryType, "searchNotes")
-            == "searchNotes(filter: SearchableNoteFilterInput, sort: [SearchableNoteSortInput], limit: Int, nextToken: String): SearchableNoteConnection")
+            == "searchNotes(filter: SearchableNoteFilterInput, sort: [SearchableNoteSortInput], limit: Int, nextToken: String, from: Int, aggregates: [SearchableNoteAggregationInput], minSeq: Int): SearchableNoteConnection")
     #expect(
         try signature(schema.queryType, "commentsByPost")
             == "commentsByPost(postId: ID!, createdAt: ModelStringKeyConditionInput, sortDirection: ModelSortDirection, filter: ModelCommentFilterInput, limit: Int, nextToken: String): ModelCommentConnection")
@@ -299,6 +299,7 @@ import TideSchema
           items: [Note]!
           nextToken: String
           total: Int
+          aggregateItems: [SearchableAggregateResult]!
         }
         """,
         """

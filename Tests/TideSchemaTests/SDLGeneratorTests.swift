@@ -246,7 +246,10 @@ private func buildGenerated(_ schema: AppSchema) throws -> GraphQLSchema {
         """)
     #expect(schema.models[0].searchableFields == ["title", "tags"])
     let sdl = SDLGenerator.generate(schema)
-    #expect(sdl.contains("enum SearchableArticleSortableFields {\n  id\n  title\n  createdAt\n  updatedAt\n}\n"))
+    // Filters, sorts and aggregates take every scalar field, as list filters do; full-text
+    // operators answer only on the indexed ones.
+    #expect(sdl.contains("enum SearchableArticleSortableFields {\n  id\n  title\n  body\n  views\n  createdAt\n  updatedAt\n}\n"))
+    #expect(sdl.contains("enum SearchableArticleAggregateField {\n  id\n  title\n  body\n  tags\n  views\n  createdAt\n  updatedAt\n}\n"))
     _ = try buildGenerated(schema)
 }
 
