@@ -37,7 +37,7 @@ extension Store {
     /// written, or trimmed by retention). Feed consumers measure their lag in seconds with it.
     public func feedTimestamp(seq: Int64) throws(StoreError) -> Int64? {
         try checkOpen()
-        return try readers.withReader { connection throws(StoreError) in
+        return try read { connection throws(SQLiteError) in
             try connection.queryFirst(FeedSQL.timestamp, [.int(seq)]) { $0.int64(0) }
         }
     }
@@ -45,7 +45,7 @@ extension Store {
     /// Every saved consumer checkpoint, by consumer name.
     public func checkpoints() throws(StoreError) -> [ConsumerCheckpoint] {
         try checkOpen()
-        return try readers.withReader { connection throws(StoreError) in
+        return try read { connection throws(SQLiteError) in
             var rows: [ConsumerCheckpoint] = []
             try connection.query(FeedSQL.checkpoints) {
                 rows.append(ConsumerCheckpoint(consumer: $0.text(0), seq: $0.int64(1), updatedAt: $0.int64(2)))

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TideModel
+import TideSQLite
 
 /// The writer's side of the search index database (`<data>/search.sqlite`, laid out as
 /// ``SearchIndexLayout`` says): its tables, its feed position, and indexing or removing one
@@ -29,32 +30,36 @@ public final class SearchIndexFile: Sendable {
     public init(directory: String, layouts: [SearchIndexLayout]) throws(StoreError) {
         path = SearchIndexLayout.path(in: directory)
         self.layouts = Dictionary(layouts.map { ($0.model, $0) }, uniquingKeysWith: { first, _ in first })
-        let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 5_000)
-        let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
-        guard mode?.lowercased() == "wal" else { throw .sqlite(code: 1, message: "cannot switch \(path) to WAL mode") }
-        // The index can always be rebuilt, and a power loss drops its last batches together with
-        // their position: it stays consistent without an fsync per batch.
-        try connection.execute(
-            """
-            PRAGMA synchronous = NORMAL;
-            CREATE TABLE IF NOT EXISTS "_search_state"("key" TEXT PRIMARY KEY NOT NULL, "value" INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS "_search_models"("model" TEXT PRIMARY KEY NOT NULL, "fields" TEXT NOT NULL);
-            """)
+        let connection: Connection
         var changed: Set<String> = []
-        let batch = Batch(connection: connection, layouts: self.layouts)
-        try Self.inTransaction(connection) { () throws(StoreError) in
-            for layout in layouts {
-                let signature = JSONValue.array(layout.fields.map(JSONValue.string)).jsonString
-                let stored = try connection.queryFirst(
-                    "SELECT \"fields\" FROM \"_search_models\" WHERE \"model\" = ?", [.text(layout.model)]) { $0.text(0) }
-                guard stored != signature else { continue }
-                changed.insert(layout.model)
-                try batch.recreate(layout)
-                _ = try connection.run(
-                    "INSERT INTO \"_search_models\"(\"model\", \"fields\") VALUES (?, ?) "
-                        + "ON CONFLICT(\"model\") DO UPDATE SET \"fields\" = excluded.\"fields\"",
-                    [.text(layout.model), .text(signature)])
+        do throws(SQLiteError) {
+            connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 5_000)
+            try connection.enableWAL()
+            // The index can always be rebuilt, and a power loss drops its last batches together
+            // with their position: it stays consistent without an fsync per batch.
+            try connection.execute(
+                """
+                PRAGMA synchronous = NORMAL;
+                CREATE TABLE IF NOT EXISTS "_search_state"("key" TEXT PRIMARY KEY NOT NULL, "value" INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS "_search_models"("model" TEXT PRIMARY KEY NOT NULL, "fields" TEXT NOT NULL);
+                """)
+            let batch = Batch(connection: connection, layouts: self.layouts)
+            try connection.transaction(.immediate) { connection throws(SQLiteError) in
+                for layout in layouts {
+                    let signature = JSONValue.array(layout.fields.map(JSONValue.string)).jsonString
+                    let stored = try connection.queryFirst(
+                        "SELECT \"fields\" FROM \"_search_models\" WHERE \"model\" = ?", [.text(layout.model)]) { $0.text(0) }
+                    guard stored != signature else { continue }
+                    changed.insert(layout.model)
+                    try batch.recreateTables(layout)
+                    try connection.run(
+                        "INSERT INTO \"_search_models\"(\"model\", \"fields\") VALUES (?, ?) "
+                            + "ON CONFLICT(\"model\") DO UPDATE SET \"fields\" = excluded.\"fields\"",
+                        [.text(layout.model), .text(signature)])
+                }
             }
+        } catch {
+            throw StoreError(error)
         }
         changedModels = changed
         self.connection = Mutex(connection)
@@ -66,19 +71,7 @@ public final class SearchIndexFile: Sendable {
     public func transaction<T: Sendable>(_ body: (Batch) throws(StoreError) -> T) throws(StoreError) -> T {
         try connection.withLock { connection throws(StoreError) in
             let batch = Batch(connection: connection, layouts: layouts)
-            return try Self.inTransaction(connection) { () throws(StoreError) in try body(batch) }
-        }
-    }
-
-    private static func inTransaction<T>(_ connection: Connection, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try connection.execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try connection.execute("COMMIT")
-            return result
-        } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
+            return try connection.transaction(.immediate) { _ throws(StoreError) in try body(batch) }
         }
     }
 
@@ -93,23 +86,29 @@ public final class SearchIndexFile: Sendable {
         let layouts: [String: SearchIndexLayout]
 
         public func position() throws(StoreError) -> Int64? {
-            try connection.queryFirst("SELECT \"value\" FROM \"_search_state\" WHERE \"key\" = 'position'") { $0.int64(0) }
+            try StoreError.wrapping(
+                connection.queryFirst("SELECT \"value\" FROM \"_search_state\" WHERE \"key\" = 'position'") { $0.int64(0) })
         }
 
         /// Stores the feed position (nil: none, so the next start rebuilds).
         public func savePosition(_ seq: Int64?) throws(StoreError) {
             guard let seq else {
-                _ = try connection.run("DELETE FROM \"_search_state\" WHERE \"key\" = 'position'")
+                try StoreError.wrapping(connection.run("DELETE FROM \"_search_state\" WHERE \"key\" = 'position'"))
                 return
             }
-            _ = try connection.run(
-                "INSERT INTO \"_search_state\"(\"key\", \"value\") VALUES ('position', ?) "
-                    + "ON CONFLICT(\"key\") DO UPDATE SET \"value\" = excluded.\"value\"",
-                [.int(seq)])
+            try StoreError.wrapping(
+                connection.run(
+                    "INSERT INTO \"_search_state\"(\"key\", \"value\") VALUES ('position', ?) "
+                        + "ON CONFLICT(\"key\") DO UPDATE SET \"value\" = excluded.\"value\"",
+                    [.int(seq)]))
         }
 
         /// Empties a model's tables (recreated with the current field list).
         public func recreate(_ layout: SearchIndexLayout) throws(StoreError) {
+            try StoreError.wrapping(recreateTables(layout))
+        }
+
+        func recreateTables(_ layout: SearchIndexLayout) throws(SQLiteError) {
             let columns = layout.fields.indices.map { "c\($0)" }.joined(separator: ", ")
             try connection.execute(
                 """
@@ -121,7 +120,7 @@ public final class SearchIndexFile: Sendable {
                 """)
         }
 
-        private func indexed(_ layout: SearchIndexLayout, id: String) throws(StoreError) -> (rid: Int64, version: Int64)? {
+        private func indexed(_ layout: SearchIndexLayout, id: String) throws(SQLiteError) -> (rid: Int64, version: Int64)? {
             try connection.queryFirst("SELECT \"rid\", \"version\" FROM \(SQL.quote(layout.docsTable)) WHERE \"id\" = ?", [.text(id)]) {
                 ($0.int64(0), $0.int64(1))
             }
@@ -131,6 +130,10 @@ public final class SearchIndexFile: Sendable {
         /// that are not searchable are ignored.
         public func put(model: String, id: String, version: Int64, fields: [String: JSONValue]) throws(StoreError) {
             guard let layout = layouts[model] else { return }
+            try StoreError.wrapping(put(layout, id: id, version: version, fields: fields))
+        }
+
+        private func put(_ layout: SearchIndexLayout, id: String, version: Int64, fields: [String: JSONValue]) throws(SQLiteError) {
             let docs = SQL.quote(layout.docsTable)
             let fts = SQL.quote(layout.ftsTable)
             let values = layout.fields.map { SearchIndexLayout.text(fields[$0]).map(SQLBinding.text) ?? .null }
@@ -139,35 +142,41 @@ public final class SearchIndexFile: Sendable {
             if let existing = try indexed(layout, id: id) {
                 guard version > existing.version else { return }
                 rid = existing.rid
-                _ = try connection.run("DELETE FROM \(fts) WHERE rowid = ?", [.int(rid)])
-                _ = try connection.run("UPDATE \(docs) SET \"version\" = ? WHERE \"rid\" = ?", [.int(version), .int(rid)])
+                try connection.run("DELETE FROM \(fts) WHERE rowid = ?", [.int(rid)])
+                try connection.run("UPDATE \(docs) SET \"version\" = ? WHERE \"rid\" = ?", [.int(version), .int(rid)])
             } else {
-                _ = try connection.run("INSERT INTO \(docs)(\"id\", \"version\") VALUES (?, ?)", [.text(id), .int(version)])
+                try connection.run("INSERT INTO \(docs)(\"id\", \"version\") VALUES (?, ?)", [.text(id), .int(version)])
                 rid = connection.lastInsertRowID
             }
-            _ = try connection.run(
+            try connection.run(
                 "INSERT INTO \(fts)(rowid, \(columns)) VALUES (?, \(SQL.placeholders(values.count)))", [.int(rid)] + values)
         }
 
         /// Removes the record unless a newer version is indexed.
         public func remove(model: String, id: String, version: Int64) throws(StoreError) {
-            guard let layout = layouts[model], let existing = try indexed(layout, id: id), existing.version < version else { return }
-            _ = try connection.run("DELETE FROM \(SQL.quote(layout.ftsTable)) WHERE rowid = ?", [.int(existing.rid)])
-            _ = try connection.run("DELETE FROM \(SQL.quote(layout.docsTable)) WHERE \"rid\" = ?", [.int(existing.rid)])
+            guard let layout = layouts[model] else { return }
+            try StoreError.wrapping(remove(layout, id: id, version: version))
+        }
+
+        private func remove(_ layout: SearchIndexLayout, id: String, version: Int64) throws(SQLiteError) {
+            guard let existing = try indexed(layout, id: id), existing.version < version else { return }
+            try connection.run("DELETE FROM \(SQL.quote(layout.ftsTable)) WHERE rowid = ?", [.int(existing.rid)])
+            try connection.run("DELETE FROM \(SQL.quote(layout.docsTable)) WHERE \"rid\" = ?", [.int(existing.rid)])
         }
 
         /// Every indexed record of a model in id order: id, version and the indexed text per
-        /// field (what `tidewater search verify` and the tests compare).
+        /// field (what the tests compare with a rebuild).
         public func contents(model: String) throws(StoreError) -> [[String]] {
             guard let layout = layouts[model] else { return [] }
             let columns = layout.fields.indices.map { "coalesce(f.c\($0), '')" }.joined(separator: ", ")
             var rows: [[String]] = []
-            try connection.query(
-                "SELECT d.\"id\", d.\"version\", \(columns) FROM \(SQL.quote(layout.docsTable)) d "
-                    + "JOIN \(SQL.quote(layout.ftsTable)) f ON f.rowid = d.\"rid\" ORDER BY d.\"id\""
-            ) { row in
-                rows.append((0..<Int32(2 + layout.fields.count)).map { row.text($0) })
-            }
+            try StoreError.wrapping(
+                connection.query(
+                    "SELECT d.\"id\", d.\"version\", \(columns) FROM \(SQL.quote(layout.docsTable)) d "
+                        + "JOIN \(SQL.quote(layout.ftsTable)) f ON f.rowid = d.\"rid\" ORDER BY d.\"id\""
+                ) { row in
+                    rows.append((0..<Int32(2 + layout.fields.count)).map { row.text($0) })
+                })
             return rows
         }
     }

@@ -1,3 +1,4 @@
+import TideSQLite
 import TideModel
 
 /// Compiles a ``SearchQuery`` into SQL over the model table, with the search index attached

@@ -1,3 +1,4 @@
+import TideSQLite
 import Foundation
 
 /// Turns the text a user typed into words for a ``TextQuery``, refusing FTS5 query syntax.

@@ -1,3 +1,4 @@
+import TideSQLite
 import Foundation
 import TideModel
 
@@ -22,7 +23,7 @@ extension Store {
         let planner = SearchPlanner(table: table, layout: SearchIndexLayout(model: table.model), query: query, nowSeconds: Timestamps.seconds(now))
         return try readers.withReader { connection throws(StoreError) in
             try attachSearchIndex(connection, path: indexPath)
-            try connection.execute("BEGIN")
+            try StoreError.wrapping(connection.execute("BEGIN"))
             defer { try? connection.execute("COMMIT") }
             var page: SearchPage
             if let ids = query.ids {
@@ -35,7 +36,7 @@ extension Store {
             let condition = try planner.condition(ids: nil)
             if query.countTotal {
                 let (sql, bindings) = planner.select("count(*)", where: condition)
-                page.total = Int(try connection.queryFirst(sql, bindings) { $0.int64(0) } ?? 0)
+                page.total = Int(try StoreError.wrapping(connection.queryFirst(sql, bindings) { $0.int64(0) }) ?? 0)
             }
             for aggregate in query.aggregates {
                 page.aggregates.append((aggregate.name, try self.aggregate(connection, planner, aggregate, condition)))
@@ -46,11 +47,9 @@ extension Store {
 
     private func attachSearchIndex(_ connection: Connection, path: String) throws(StoreError) {
         var attached = false
-        do {
-            try connection.query("PRAGMA database_list") { if $0.text(1) == SearchIndexLayout.schemaName { attached = true } }
-            if !attached {
-                _ = try connection.run("ATTACH DATABASE ? AS \(SearchIndexLayout.schemaName)", [.text(path)])
-            }
+        try StoreError.wrapping(connection.query("PRAGMA database_list") { if $0.text(1) == SearchIndexLayout.schemaName { attached = true } })
+        if !attached {
+            try StoreError.wrapping(connection.run("ATTACH DATABASE ? AS \(SearchIndexLayout.schemaName)", [.text(path)]))
         }
     }
 
@@ -60,12 +59,11 @@ extension Store {
         let table = planner.table
         let (sql, bindings) = planner.select(table.selectColumns, where: try planner.condition(ids: ids))
         var byID: [String: Record] = [:]
-        do {
-            try connection.query(sql, bindings) { row in
+        try StoreError.wrapping(
+            connection.query(sql, bindings) { row in
                 let record = RecordCodec.decode(row, table).record(table)
                 byID[record.id] = record
-            }
-        }
+            })
         return ids.compactMap { byID[$0] }
     }
 
@@ -75,11 +73,10 @@ extension Store {
             where: try planner.condition(ids: nil))
         let sql = "SELECT \"id\" FROM (\(inner)) ORDER BY \"_rank\" IS NULL, \"_rank\", \"id\" LIMIT ? OFFSET ?"
         var ids: [String] = []
-        do {
-            try connection.query(sql, bindings + [.int(Int64(max(window, planner.query.limit))), .int(Int64(planner.query.offset))]) {
+        try StoreError.wrapping(
+            connection.query(sql, bindings + [.int(Int64(max(window, planner.query.limit))), .int(Int64(planner.query.offset))]) {
                 ids.append($0.text(0))
-            }
-        }
+            })
         let first = Array(ids.prefix(planner.query.limit))
         return SearchPage(records: try rows(connection, planner, ids: first), rankedRest: Array(ids.dropFirst(first.count)))
     }
@@ -112,16 +109,15 @@ extension Store {
         var records: [Record] = []
         var sortValues: [[JSONValue]] = []
         let sortBase = Int32(ModelTable.metaColumnCount + table.fields.count)
-        do {
-            try connection.query(sql, bindings) { row in
-            records.append(RecordCodec.decode(row, table).record(table))
-            sortValues.append(
-                query.sort.indices.map { i in
-                    let column = table.filterColumns[query.sort[i].field]!
-                    return RecordCodec.decodeValue(row, sortBase + Int32(i), kind: column.kind)
-                })
-            }
-        }
+        try StoreError.wrapping(
+            connection.query(sql, bindings) { row in
+                records.append(RecordCodec.decode(row, table).record(table))
+                sortValues.append(
+                    query.sort.indices.map { i in
+                        let column = table.filterColumns[query.sort[i].field]!
+                        return RecordCodec.decodeValue(row, sortBase + Int32(i), kind: column.kind)
+                    })
+            })
         var next: SearchCursor?
         if records.count > query.limit {
             records.removeLast(records.count - query.limit)
@@ -142,7 +138,7 @@ extension Store {
             }
             let function = aggregate.kind == .sum ? "total" : aggregate.kind.rawValue
             let sql = "SELECT \(function)(\"_s0\"), count(\"_s0\") FROM (\(inner))"
-            return .value(try connection.queryFirst(sql, bindings) { row in row.int64(1) == 0 ? nil : row.double(0) } ?? nil)
+            return .value(try StoreError.wrapping(connection.queryFirst(sql, bindings) { row in row.int64(1) == 0 ? nil : row.double(0) }) ?? nil)
         case .terms:
             guard column.kind != .object else { throw .invalidQuery("terms cannot count \(aggregate.field): it is an object") }
             let key: String
@@ -156,7 +152,7 @@ extension Store {
             }
             let sql = "SELECT \(key) AS k, count(*) AS n FROM \(from) WHERE k IS NOT NULL GROUP BY k ORDER BY n DESC, k LIMIT 10"
             var buckets: [(key: String, count: Int)] = []
-            try connection.query(sql, bindings) { buckets.append(($0.text(0), Int($0.int64(1)))) }
+            try StoreError.wrapping(connection.query(sql, bindings) { buckets.append(($0.text(0), Int($0.int64(1)))) })
             return .buckets(buckets)
         }
     }

@@ -182,6 +182,6 @@ final class WriteSession {
     }
 
     func removeCheckpoint(consumer: String) throws(StoreError) -> Bool {
-        try connection.run(FeedSQL.removeCheckpoint, [.text(consumer)]) > 0
+        try StoreError.wrapping(connection.run(FeedSQL.removeCheckpoint, [.text(consumer)])) > 0
     }
 }
