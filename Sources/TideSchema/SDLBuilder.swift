@@ -305,15 +305,17 @@ struct SDLBuilder {
         emit(keyInput, SDLText.input(keyInput, keyFields), origin: model.name)
     }
 
-    /// Search filters, sorts and aggregates take every scalar field (as Amplify's do); the
-    /// full-text operators answer only on the `@searchable(fields:)` ones.
+    /// Search filters, sorts and aggregates take every scalar field that is not `@encrypted` (as
+    /// Amplify's do); the full-text operators answer only on the `@searchable(fields:)` ones.
     private mutating func emitSearchInputs(_ model: ModelType) {
         let names = ModelNames(model)
         var filterFields: [SDLField] = [SDLField("id", "SearchableIDFilterInput")]
         var sortable = ["id"]
         var aggregatable = ["id"]
         shared.insert("SearchableIDFilterInput")
-        for field in model.fields where field.name != "id" {
+        // Encrypted fields are left out: their ciphertext neither compares, sorts nor counts as
+        // anything meaningful (their blind indexes are ordinary String fields).
+        for field in model.fields where field.name != "id" && !field.isEncrypted {
             guard let input = GeneratedInputs.searchableFilterInput(field.type) else { continue }
             shared.insert(input)
             filterFields.append(SDLField(field.name, input))
