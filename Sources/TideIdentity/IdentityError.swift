@@ -15,6 +15,8 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
     case unauthenticated(reason: String)
     /// An admin command named a user or API key that does not exist (HTTP 404).
     case notFound(String)
+    /// A key-envelope write whose expected version is not the stored one (HTTP 409).
+    case versionConflict(current: Int64)
     /// The identity database failed (HTTP 500).
     case storage(String)
 
@@ -26,6 +28,7 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidRefreshToken: "the refresh token is invalid, expired or revoked"
         case .unauthenticated(let reason): reason
         case .notFound(let what): "\(what) not found"
+        case .versionConflict(let current): "the stored version is \(current)"
         case .storage(let message): "identity storage failed: \(message)"
         }
     }

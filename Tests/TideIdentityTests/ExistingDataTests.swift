@@ -4,7 +4,7 @@ import TideIdentity
 import TideSQLite
 
 /// A data folder written by an earlier build keeps working: same tables, same migration ledger,
-/// nothing migrated again.
+/// nothing migrated again, later migrations added.
 @Suite("Existing data folders")
 struct ExistingDataTests {
     /// `Fixtures/identity/identity-50a2486.sql`: identity.sqlite as 50a2486 wrote it.
@@ -33,10 +33,11 @@ struct ExistingDataTests {
 
             let check = try Connection(path: path, readOnly: true, busyTimeoutMilliseconds: 1_000)
             defer { check.close() }
-            #expect(try check.queryFirst("PRAGMA user_version") { $0.int64(0) } == 2)
+            // The two migrations it had are not applied again; the ones added since are.
+            #expect(try check.queryFirst("PRAGMA user_version") { $0.int64(0) } == 3)
             var ledger: [String] = []
             try check.query("SELECT \"name\" FROM \"_identity_migrations\" ORDER BY \"name\"") { ledger.append($0.text(0)) }
-            #expect(ledger == ["0001-users-groups-sessions-apikeys-signingkeys", "0002-users-groups-changed-at"])
+            #expect(ledger == ["0001-users-groups-sessions-apikeys-signingkeys", "0002-users-groups-changed-at", "0003-key-envelopes"])
         }
     }
 }

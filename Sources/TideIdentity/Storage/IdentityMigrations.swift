@@ -6,7 +6,7 @@ import TideSQLite
 ///
 /// Usernames are unique case-insensitively (`COLLATE NOCASE`, ASCII folding: usernames are ASCII),
 /// so `Alice` and `alice` are one account; the spelling given at sign-up is kept. Times are epoch
-/// milliseconds. Deleting a user cascades to its groups and sessions (`foreign_keys` is on).
+/// milliseconds. Deleting a user cascades to its groups, sessions and key envelope (`foreign_keys` is on).
 enum IdentityMigrations {
     static let migrator = Migrator(database: "identity store", ledgerTable: "_identity_migrations", migrations: [
         Migration(
@@ -58,6 +58,18 @@ enum IdentityMigrations {
             name: "0002-users-groups-changed-at",
             sql: """
                 ALTER TABLE "users" ADD COLUMN "groups_changed_at" INTEGER NOT NULL DEFAULT 0;
+                """),
+        // Each user's key envelope (docs/ENCRYPTION.md): opaque JSON the server never reads, with
+        // the version a PUT must name. Deleted with the user.
+        Migration(
+            name: "0003-key-envelopes",
+            sql: """
+                CREATE TABLE "key_envelopes"(
+                    "user_id" TEXT PRIMARY KEY NOT NULL REFERENCES "users"("id") ON DELETE CASCADE,
+                    "envelope" TEXT NOT NULL,
+                    "version" INTEGER NOT NULL,
+                    "updated_at" INTEGER NOT NULL
+                ) STRICT, WITHOUT ROWID;
                 """),
     ])
 }

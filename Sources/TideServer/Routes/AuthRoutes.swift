@@ -10,9 +10,11 @@ import TideModel
 /// - `POST /auth/refresh {refreshToken}` → 200, a new pair
 /// - `POST /auth/logout {refreshToken}` → 204
 /// - `GET /.well-known/jwks.json` → the public keys of the access-token signer
+/// - `GET`/`PUT /auth/key-envelope`: see `AuthRoutes+KeyEnvelope.swift`
 ///
 /// Failures are RFC 9457 problem responses: 400 malformed or invalid input, 401 bad credentials
-/// or refresh token (one body whether the username exists or not), 409 username taken, 413, 415.
+/// or refresh token (one body whether the username exists or not), 409 username taken or a
+/// stale key-envelope version, 413, 415.
 /// Every answer carries `Cache-Control: no-store`: tokens must not land in any cache.
 struct AuthRoutes {
     /// Credentials are small; a tight limit keeps hostile bodies cheap.
@@ -52,6 +54,7 @@ struct AuthRoutes {
                 return Response(status: .noContent, headers: Self.noStore)
             }
         }
+        registerKeyEnvelope(on: auth)
         router.get("/.well-known/jwks.json") { _, _ in
             // `no-cache`: verifiers may keep it but must revalidate, so a rotation is seen at once.
             Response(
@@ -64,8 +67,15 @@ struct AuthRoutes {
     private func handle(
         _ request: Request, _ context: TidewaterRequestContext, _ action: (JSONRequestBody) async throws -> Response
     ) async -> Response {
+        await handle(request, context) { try await action(try await JSONRequestBody.read(request, limit: Self.maxBodyBytes)) }
+    }
+
+    /// Runs `action` (which reads the body, if any, itself) and turns every failure into its problem response.
+    func handle(
+        _ request: Request, _ context: TidewaterRequestContext, _ action: () async throws -> Response
+    ) async -> Response {
         do {
-            return try await action(try await JSONRequestBody.read(request, limit: Self.maxBodyBytes))
+            return try await action()
         } catch let problem as JSONRequestBody.Problem {
             return ProblemResponse.make(problem.status, detail: problem.detail, headers: Self.noStore)
         } catch let error as IdentityError {
@@ -86,6 +96,8 @@ struct AuthRoutes {
         case .invalidRefreshToken: (status, detail) = (.unauthorized, "The refresh token is invalid, expired or revoked.")
         case .unauthenticated: (status, detail) = (.unauthorized, "Not authenticated.")
         case .notFound: (status, detail) = (.notFound, "Not found.")
+        case .versionConflict(let current):
+            (status, detail) = (.conflict, "The stored version is \(current): read it again and send that as expectedVersion.")
         case .storage:
             context.logger.error("identity storage failed", metadata: ["error": "\(error)"])
             (status, detail) = (.internalServerError, "Internal server error.")
@@ -102,9 +114,14 @@ struct AuthRoutes {
             ])
     }
 
-    private func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+    func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+        rawJSON(status, body.jsonBytes)
+    }
+
+    /// A JSON response whose bytes are already written.
+    func rawJSON(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         var headers = Self.noStore
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.jsonBytes)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
