@@ -25,7 +25,7 @@ import TideModel
     static func bearer(_ token: String) -> [String: String] { ["Authorization": "Bearer \(token)"] }
 
     @Test func theEnvelopeIsStoredVersionedAndReturnedAsSent() async throws {
-        try await withServer { server, _ in
+        try await withServer(environment: ["LOG_LEVEL": "debug"]) { server, _ in
             let endpoint = Endpoint(server)
             let me = Self.bearer(try #require(server.defaultToken))
             let missing = try await endpoint.get(me)
@@ -62,6 +62,12 @@ import TideModel
             // Each user has their own.
             let other = Self.bearer(try await HTTPClient().signIn(server.baseURL, username: "other"))
             #expect(try await endpoint.get(other).status == 404)
+
+            // Neither the log (at debug level) nor /metrics carry any part of an envelope.
+            let metrics = try await HTTPClient().send("GET", server.baseURL.appendingPathComponent("metrics")).text
+            for part in [Base64URL.encode(unlocked.envelope.salt), Base64URL.encode(unlocked.envelope.keys[0].wrapped)] {
+                #expect(!server.readStderr().contains(part) && !metrics.contains(part))
+            }
         }
     }
 
