@@ -136,6 +136,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What several test targets share: child processes and bounded waits.
+        .target(
+            name: "TideTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/TideTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
         .testTarget(
@@ -156,13 +167,11 @@ let package = Package(
         .testTarget(
             name: "TideServerTests",
             dependencies: [
-                "TideServer", "TideSchema", "TideStore", "TideModel", "TideIdentity", "TideCrypto",
+                "TideServer", "TideSchema", "TideStore", "TideModel", "TideIdentity", "TideCrypto", "TideTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ import Testing
 import TideCrypto
 import TideIdentity
 import TideModel
+import TideTestSupport
 
 /// The identity HTTP contract (ARCHITECTURE §6) and the admin CLI, through a real server.
 @Suite struct AuthHTTPTests {

@@ -4,6 +4,7 @@ import Testing
 import TideModel
 import TideSchema
 import TideStore
+import TideTestSupport
 
 /// Process-level behaviour: crash safety, graceful stop, migrations, the schema CLI.
 @Suite struct DurabilityTests {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TideIdentity
 import TideModel
+import TideTestSupport
 
 /// `syncXs` through a real server: deltas, tombstones, exactness under concurrent writes,
 /// removals when a record stops being readable, and the base-sync fallback.

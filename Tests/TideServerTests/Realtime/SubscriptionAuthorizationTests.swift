@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TideIdentity
 import TideModel
+import TideTestSupport
 
 /// Every event is checked against the subscriber's rights on that event's record
 /// (Fixtures/schemas/auth-matrix.graphql).

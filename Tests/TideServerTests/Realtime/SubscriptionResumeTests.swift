@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// `extensions.resumeFrom`: replay from the change feed, then live, with no gap and no duplicate.
 @Suite struct SubscriptionResumeTests {

@@ -3,6 +3,7 @@ import Logging
 import TideCrypto
 import TideIdentity
 import TideModel
+import TideTestSupport
 
 /// A server on the authorization matrix schema with one client per kind of caller:
 /// alice (no groups), bob (no groups), carol (admin, team-a), anonymous, an API key, an expired

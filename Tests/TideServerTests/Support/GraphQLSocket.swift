@@ -5,6 +5,7 @@ import NIOPosix
 import NIOWebSocket
 import Synchronization
 import TideModel
+import TideTestSupport
 
 /// A graphql-transport-ws client over a real WebSocket (SwiftNIO's client upgrade and frame
 /// codec, on its own event loop), for tests. Every wait is bounded.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import TideModel
+import TideTestSupport
 
 /// A real HTTP client (AsyncHTTPClient, on SwiftNIO) for talking to the server under test.
 ///

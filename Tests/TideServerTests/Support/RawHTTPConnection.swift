@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
+import TideTestSupport
 
 /// A plain TCP connection to the server for HTTP/1.1 framing that HTTP client libraries hide:
 /// pipelined requests, `Connection: close`, unparsable requests. Writes raw bytes and reads

@@ -3,6 +3,7 @@ import TideModel
 
 #if canImport(Glibc)
 import Glibc
+import TideTestSupport
 #endif
 
 /// A real `tidewater serve` child process on a free loopback port, stopped by its PID.
@@ -136,9 +137,10 @@ extension ServerProcess {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// Runs `tidewater <arguments>` (the binary the server tests start) to completion, feeding
+/// `input` to its stdin; killed if it runs past `timeout`.
+func runTidewater(_ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
+    try await runProcess(ServerProcess.binary, arguments, input: input, timeout: timeout)
 }
 
 /// Runs `body` against a fresh server and always stops it (and removes its data) afterwards.

@@ -7,7 +7,7 @@ import Synchronization
 /// Structured concurrency would wait for a cancelled child to end, so a client call that
 /// never completes (a future nobody fulfils, a reply that never arrives) would hang the whole
 /// test run. Here the caller resumes at the deadline whatever the operation does.
-func withDeadline<T: Sendable>(
+public func withDeadline<T: Sendable>(
     _ timeout: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -35,7 +35,7 @@ func withDeadline<T: Sendable>(
 extension EventLoopFuture where Value: Sendable {
     /// The future's value, or a ``TestFailure`` once `timeout` has passed. A failure names
     /// `what` failed: NIO's own errors ("I/O on closed channel") do not say which call it was.
-    func get(within timeout: Duration, _ what: String) async throws -> Value {
+    public func get(within timeout: Duration, _ what: String) async throws -> Value {
         do {
             return try await withDeadline(timeout, what) { try await self.get() }
         } catch let failure as TestFailure {

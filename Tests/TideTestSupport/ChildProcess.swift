@@ -8,20 +8,14 @@ import Glibc
 #endif
 
 /// What a finished command printed.
-struct CLIResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `tidewater <arguments>` (the binary the server tests start) to completion, feeding
-/// `input` to its stdin; killed if it runs past `timeout`.
-func runTidewater(_ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
-    try await runProcess(ServerProcess.binary, arguments, input: input, timeout: timeout)
+public struct CLIResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Runs a program to completion, feeding `input` to its stdin; killed if it runs past `timeout`.
-func runProcess(
+public func runProcess(
     _ executable: URL, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)
 ) async throws -> CLIResult {
     let child = try await ChildProcess.start(executable, arguments, input: input ?? "")
@@ -51,14 +45,14 @@ func runProcess(
 /// `tidewater schema print` "not finish" for 60 s after it had exited, with no other process
 /// holding its pipe. swift-subprocess closes every other descriptor in the child and reads
 /// pipes on its own epoll thread.
-final class ChildProcess: Sendable {
+public final class ChildProcess: Sendable {
     private struct State {
         var pid: pid_t = 0
         var status: Int32?
     }
 
-    let stdout = OutputCollector()
-    let stderr: OutputCollector
+    public let stdout = OutputCollector()
+    public let stderr: OutputCollector
     private let state = Mutex(State())
 
     private init(stderrLimit: Int) {
@@ -67,7 +61,7 @@ final class ChildProcess: Sendable {
 
     /// Starts `executable` with the tests' environment plus `environment`; returns once it runs.
     /// `input` is its whole stdin; `stderrLimit` caps how much of its stderr is kept (the last bytes).
-    static func start(
+    public static func start(
         _ executable: URL, _ arguments: [String], environment: [String: String] = [:], input: String = "",
         stderrLimit: Int = .max
     ) async throws -> ChildProcess {
@@ -106,14 +100,14 @@ final class ChildProcess: Sendable {
         throw TestFailure("\(executable.path) did not start")
     }
 
-    var pid: pid_t { state.withLock { $0.pid } }
+    public var pid: pid_t { state.withLock { $0.pid } }
 
     /// The exit status (the signal's number for a process a signal ended), once the process has
     /// exited and its output has been read to the end; nil before.
-    var exitStatus: Int32? { state.withLock { $0.status } }
+    public var exitStatus: Int32? { state.withLock { $0.status } }
 
     /// Sends `signal` unless the process is known to have exited.
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         state.withLock { state in
             // The pid is not reused before swift-subprocess reaps the process, which it does
             // just before the status is recorded; Linux hands out pids in turn, so the moment
@@ -125,7 +119,7 @@ final class ChildProcess: Sendable {
     /// The exit status, waiting (bounded) for it. A process still running after `timeout` is
     /// killed once `stuck` has looked at it (`killed`; its status is then -1 if it outlives
     /// SIGKILL by 10 s).
-    func finish(within timeout: Duration, whenStuck stuck: () async -> Void = {}) async -> (status: Int32, killed: Bool) {
+    public func finish(within timeout: Duration, whenStuck stuck: () async -> Void = {}) async -> (status: Int32, killed: Bool) {
         if let status = await waitForExit(timeout: timeout) { return (status, false) }
         await stuck()
         signal(SIGKILL)
@@ -143,7 +137,7 @@ final class ChildProcess: Sendable {
 }
 
 /// A child's output stream, kept as it is read. Keeps the last `limit` bytes.
-final class OutputCollector: Sendable {
+public final class OutputCollector: Sendable {
     private struct State {
         var bytes: [UInt8] = []
         var ended = false
@@ -152,7 +146,7 @@ final class OutputCollector: Sendable {
     private let limit: Int
     private let state = Mutex(State())
 
-    init(limit: Int = .max) {
+    public init(limit: Int = .max) {
         self.limit = limit
     }
 
@@ -169,20 +163,20 @@ final class OutputCollector: Sendable {
     }
 
     /// What was written so far.
-    var text: String { state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
+    public var text: String { state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
     /// Whether the stream has been read to its end.
-    var ended: Bool { state.withLock { $0.ended } }
+    public var ended: Bool { state.withLock { $0.ended } }
 }
 
 /// Every thread's stack of a running process (gdb), for a test that found it stuck.
-func threadStacks(_ pid: pid_t) async -> String {
+public func threadStacks(_ pid: pid_t) async -> String {
     await diagnostic("/usr/bin/gdb", ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt 30"]) {
         $0.hasPrefix("Thread") || $0.hasPrefix("#")
     }
 }
 
 /// The lines of a diagnostic tool's output that `keep` selects, or why there are none.
-func diagnostic(_ tool: String, _ arguments: [String], keep: (Substring) -> Bool) async -> String {
+public func diagnostic(_ tool: String, _ arguments: [String], keep: (Substring) -> Bool) async -> String {
     guard FileManager.default.isExecutableFile(atPath: tool) else { return "(\(tool) is not installed)" }
     do {
         let result = try await runProcess(URL(fileURLWithPath: tool), arguments, timeout: .seconds(30))
@@ -190,4 +184,10 @@ func diagnostic(_ tool: String, _ arguments: [String], keep: (Substring) -> Bool
     } catch {
         return "(\(tool) failed: \(error))"
     }
+}
+
+/// A test's own failure with a sentence saying what went wrong.
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
