@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TideIdentity", targets: ["TideIdentity"]),
         .library(name: "TideFeed", targets: ["TideFeed"]),
         .library(name: "TideServer", targets: ["TideServer"]),
+        .library(name: "TideFilterPolicy", targets: ["TideFilterPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
@@ -61,6 +62,8 @@ let package = Package(
             dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Amazon SNS filter policies (message-body scope) over JSON events: the notification rules' filters.
+        .target(name: "TideFilterPolicy", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         // Versioned SQLite store: migrations, single writer with group commit, change feed, TTL.
         .target(
             name: "TideStore",
@@ -148,6 +151,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TideFilterPolicyTests", dependencies: ["TideFilterPolicy", "TideModel"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideSQLiteTests", dependencies: ["TideSQLite", "CSQLite", .product(name: "Logging", package: "swift-log")],
