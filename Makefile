@@ -19,9 +19,11 @@ serve: deps
 
 ## Install what is missing, build, and run the whole test suite (Swift tests, then the
 ## independent checks: graphql-core conformance, Python gql subscriptions, the field-encryption
-## vectors against their libsodium-free generator).
+## vectors against their libsodium-free generator). The notification tests start
+## Tools/notifications/receivers.py (aiosmtpd, hypercorn) from its own venv.
 test: deps
 	swift build
+	bash Tools/notifications/receivers.sh --install-only
 	bash Tools/test/swift-test.sh
 	bash Tools/conformance/run.sh
 	bash Tools/realtime/run.sh

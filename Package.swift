@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "TideFeed", targets: ["TideFeed"]),
         .library(name: "TideServer", targets: ["TideServer"]),
         .library(name: "TideFilterPolicy", targets: ["TideFilterPolicy"]),
+        .library(name: "TideNotifications", targets: ["TideNotifications"]),
+        .library(name: "TideNotificationProviders", targets: ["TideNotificationProviders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
@@ -37,6 +39,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         // Tests only: the HTTP client of the server tests (Tests/…/HTTPClient.swift).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Notifications: the rules file (YAML with node marks and duplicate-key errors), templates,
+        // provider tokens (RS256, ES256, HMAC) and the SMTP client's TLS.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System libraries (Debian: libsqlite3-dev, libsodium-dev).
@@ -64,6 +72,34 @@ let package = Package(
         ),
         // Amazon SNS filter policies (message-body scope) over JSON events: the notification rules' filters.
         .target(name: "TideFilterPolicy", dependencies: ["TideModel"], swiftSettings: swiftSettings),
+        // Notification fan-out: the rules file, templates, rate caps and quiet hours, endpoints, the
+        // delivery ledger and the provider protocol (a feed consumer: Store and Model, never GraphQL).
+        .target(
+            name: "TideNotifications",
+            dependencies: [
+                "TideModel", "TideFilterPolicy", "TideStore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The providers behind NotificationProvider: FCM HTTP v1, APNs (HTTP/2), SMTP, Twilio-style
+        // SMS, webhooks. Apart from TideNotifications so that its HTTP/TLS stack weighs only here.
+        .target(
+            name: "TideNotificationProviders",
+            dependencies: [
+                "TideNotifications", "TideModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Versioned SQLite store: migrations, single writer with group commit, change feed, TTL.
         .target(
             name: "TideStore",
@@ -153,6 +189,17 @@ let package = Package(
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideFilterPolicyTests", dependencies: ["TideFilterPolicy", "TideModel"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TideNotificationsTests",
+            dependencies: ["TideNotifications", "TideFilterPolicy", "TideModel", "TideSchema", "TideStore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TideNotificationProvidersTests",
+            dependencies: [
+                "TideNotificationProviders", "TideNotifications", "TideModel", "TideTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),
         .testTarget(
