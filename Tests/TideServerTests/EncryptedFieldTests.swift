@@ -67,8 +67,11 @@ import TideModel
     }
 
     @Test func anEncryptedFieldCannotBeComparedOnlyTested() async throws {
-        try await withServer(schema: Self.schema) { _, client in
-            for filter: JSONValue in [["bloodType": ["eq": "A+"]], ["bloodType": ["beginsWith": "tw1:"]], ["notes": ["contains": "x"]]] {
+        try await withServer(schema: Self.schema, environment: ["LOG_LEVEL": "debug"]) { server, client in
+            let filters: [JSONValue] = [
+                ["bloodType": ["eq": "plaintext-blood-type"]], ["bloodType": ["beginsWith": "tw1:"]], ["notes": ["contains": "x"]],
+            ]
+            for filter in filters {
                 let reply = try await client.post(Self.list, variables: ["filter": filter])
                 #expect(reply.json["errors"]?.arrayValue?.isEmpty == false, "\(filter)")
                 #expect(reply.json["data"]?["listPatients"] == nil || reply.json["data"] == .null)
@@ -76,6 +79,7 @@ import TideModel
             let condition = try await client.errorCode(
                 "mutation { createPatient(input: {id: \"p9\", name: \"x\"}, condition: {bloodType: {eq: \"A+\"}}) { id } }")
             #expect(condition != nil)
+            #expect(!server.readStderr().contains("plaintext-blood-type"), "a refused filter is not logged")
         }
     }
 
