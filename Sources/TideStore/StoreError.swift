@@ -30,6 +30,11 @@ extension StoreError: SQLiteErrorWrapping {
     public init(_ error: SQLiteError) {
         switch error {
         case .sqlite(let code, let message): self = .sqlite(code: code, message: message)
+        // Only a client's filter makes the store's SQL grow (a term per comparison and per
+        // `in` value, a level per and/or/not): what SQLite still refuses after the filter
+        // parser's bounds is the client's request, not the server's fault.
+        case .tooLarge(let limit):
+            self = .invalidQuery("the filter is too large or too deeply nested for the store (\(limit))")
         case .closed: self = .closed
         case .newerVersion(let database, let applied, let known):
             self = .incompatibleSchema([

@@ -40,7 +40,9 @@ enum ConfigFile {
                 guard seconds > 0 else { throw Problem(description: "\(path): httpIdleTimeoutSeconds must be positive") }
                 configuration.httpIdleTimeout = .seconds(seconds)
             case "maxDepth": configuration.limits.maxDepth = try int()
+            case "maxInputDepth": configuration.limits.maxInputDepth = try int()
             case "maxAliases": configuration.limits.maxAliases = try int()
+            case "maxSelections": configuration.limits.maxSelections = try int()
             case "maxPageSize": configuration.limits.maxPageSize = try int()
             case "tombstoneRetentionSeconds": configuration.tombstoneRetentionSeconds = Int64(try int())
             case "feedRetentionSeconds": configuration.feedRetentionSeconds = Int64(try int())

@@ -65,4 +65,23 @@ import TideModel
     func rejectsMalformedFilters(_ input: JSONValue) {
         #expect(throws: FilterExpression.ParseError.self) { try FilterExpression(input: input) }
     }
+
+    /// `and`, `or` and `not` nest at most `maxNesting` deep, in any mix: the store's SQL must
+    /// stay within what SQLite's parser takes.
+    @Test func boundsNestingOfAndOrNot() throws {
+        func nested(_ depth: Int) -> JSONValue {
+            (0..<depth).reduce(["title": ["eq": "Buy milk"]] as JSONValue) { inner, level in
+                switch level % 3 {
+                case 0: ["not": ["not": inner]]
+                case 1: ["and": [inner]]
+                default: ["or": [inner, ["done": ["eq": true]]]]
+                }
+            }
+        }
+        // 15 steps are 20 levels: 5 steps of two `not`s, 5 of `and`, 5 of `or`.
+        #expect(try matches(nested(15)) == true)
+        #expect(throws: FilterExpression.ParseError.self) { try FilterExpression(input: ["not": nested(15)]) }
+        let error = #expect(throws: FilterExpression.ParseError.self) { try FilterExpression(input: nested(1000)) }
+        #expect(error?.message == "'and', 'or' and 'not' may nest at most 20 levels deep")
+    }
 }

@@ -21,6 +21,19 @@ import TideModel
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(deep) }
     }
 
+    @Test func previewsAreShortHoweverLargeTheValue() {
+        #expect(String(repeating: "x", count: 1000).preview(limit: 8) == "xxxxxxxx…")
+        #expect("é🙂é".preview(limit: 5) == "é…", "cut on a character boundary, within the byte limit")
+        #expect("short".preview(limit: 8) == "short")
+        let deep = (0..<1000).reduce(JSONValue.string(String(repeating: "y", count: 10_000))) { inner, _ in .array([inner]) }
+        let wide = JSONValue.array(Array(repeating: 1, count: 100_000))
+        for value in [deep, wide] {
+            #expect(value.preview.utf8.count <= JSONValue.previewLimit + "…".utf8.count)
+            #expect(value.preview.hasSuffix("…"))
+        }
+        #expect((["a": [1, "b"]] as JSONValue).preview == #"{"a":[1,"b"]}"#)
+    }
+
     @Test func writesAndRoundTrips() throws {
         let value: JSONValue = ["b": [1, 2.5, "x\n\u{1}"], "a": nil, "c": ["d": true]]
         #expect(value.jsonString == #"{"a":null,"b":[1,2.5,"x\n\u0001"],"c":{"d":true}}"#)

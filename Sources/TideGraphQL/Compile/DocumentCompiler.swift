@@ -4,7 +4,10 @@ import TideModel
 /// Parses and validates a document against the generated schema, then compiles it.
 ///
 /// Parsing uses GraphQLSwift's parser and validation its implementation of the spec's rules,
-/// so error messages are the reference ones; execution never touches GraphQLSwift.
+/// so error messages are the reference ones; execution never touches GraphQLSwift. Before
+/// either runs, the document's shape is bounded (``DocumentScan`` on the text,
+/// ``SelectionDepth`` and ``CompositeLiteralRule`` on the tree): the parser and the rules
+/// recurse per level of nesting, and one rule's messages cost time exponential in it.
 struct DocumentCompiler {
     let schema: GraphQLSchema
     let types: TypeTable
@@ -12,6 +15,21 @@ struct DocumentCompiler {
     let limits: GraphQLLimits
 
     func compile(_ text: String) -> Result<CompiledDocument, GraphQLFailure> {
+        let lines = LineTable(text)
+        switch DocumentScan(maxNesting: limits.maxNesting, maxInputDepth: limits.maxInputDepth).firstViolation(in: text) {
+        case .nesting(let offset)?:
+            return .failure(
+                Self.limitExceeded(
+                    "Syntax Error: the document nests brackets more than \(limits.maxNesting) levels deep.",
+                    at: lines.location(offset), code: .graphQLParseFailed))
+        case .inputDepth(let offset)?:
+            return .failure(
+                Self.limitExceeded(
+                    "Lists and input objects may nest at most \(limits.maxInputDepth) levels deep in a value.",
+                    at: lines.location(offset), code: .badUserInput))
+        case nil:
+            break
+        }
         let source = Source(body: text, name: "GraphQL request")
         let document: Document
         do {
@@ -21,32 +39,65 @@ struct DocumentCompiler {
         } catch {
             return .failure(.request(message: "Syntax Error: \(error)", code: .graphQLParseFailed))
         }
-        let errors = validate(schema: schema, ast: document)
-        guard errors.isEmpty else {
-            return .failure(.validation(errors.map { GraphQLErrorBody($0, code: .graphQLValidationFailed) }))
+
+        var selectionDepth = SelectionDepth(document, maxNesting: limits.maxNesting)
+        var depths: [ObjectIdentifier: Int] = [:]
+        do {
+            for definition in document.definitions {
+                switch definition {
+                case let operation as OperationDefinition:
+                    let depth = try selectionDepth.depth(of: operation.selectionSet)
+                    if depth > limits.maxDepth {
+                        return .failure(
+                            Self.limitExceeded(
+                                "Query depth \(depth) exceeds the maximum of \(limits.maxDepth).",
+                                at: lines.location(operation.loc?.start ?? 0)))
+                    }
+                    depths[ObjectIdentifier(operation)] = depth
+                case let fragment as FragmentDefinition:
+                    // Unused fragments too: validation follows their spreads as well.
+                    _ = try selectionDepth.depth(of: fragment.selectionSet)
+                default:
+                    continue
+                }
+            }
+        } catch {
+            return .failure(
+                Self.limitExceeded(
+                    "Selections nest more than \(limits.maxNesting) levels deep (counting fragments).",
+                    at: lines.location(error.offset)))
+        }
+
+        for rules in [[CompositeLiteralRule.rule], specifiedRules] {
+            let errors = validate(schema: schema, ast: document, rules: rules)
+            guard errors.isEmpty else {
+                return .failure(.validation(errors.map { GraphQLErrorBody($0, code: .graphQLValidationFailed) }))
+            }
         }
 
         var fragments: [String: FragmentDefinition] = [:]
         for case let fragment as FragmentDefinition in document.definitions {
             fragments[fragment.name.value] = fragment
         }
-        let lines = LineTable(text)
         var operations: [CompiledOperation] = []
         for case let definition as OperationDefinition in document.definitions {
-            var aliasCount = 0
+            var budget = SelectionBudget(selections: limits.maxSelections)
             let kind = OperationKind(rawValue: definition.operation.rawValue) ?? .query
-            let selections = inline(
-                definition.selectionSet, of: kind.rootType, fragments: fragments, conditions: [], lines: lines,
-                aliasCount: &aliasCount)
-            let depth = Self.depth(of: selections)
             let position = lines.location(definition.loc?.start ?? 0)
-            if depth > limits.maxDepth {
-                return .failure(Self.limitExceeded("Query depth \(depth) exceeds the maximum of \(limits.maxDepth).", at: position))
-            }
-            if aliasCount > limits.maxAliases {
+            let selections: [FieldSelection]
+            do {
+                selections = try inline(
+                    definition.selectionSet, of: kind.rootType, fragments: fragments, conditions: [], lines: lines, budget: &budget)
+            } catch {
                 return .failure(
                     Self.limitExceeded(
-                        "The operation uses \(aliasCount) aliases; at most \(limits.maxAliases) are allowed.", at: position))
+                        "The operation selects more than \(limits.maxSelections) fields once its fragments are expanded.",
+                        at: position))
+            }
+            if budget.aliases > limits.maxAliases {
+                return .failure(
+                    Self.limitExceeded(
+                        "The operation uses \(budget.aliases) aliases; at most \(limits.maxAliases) are allowed.", at: position))
             }
             let rootNames = Set(selections.map(\.name))
             let introspective = rootNames.contains("__schema") || rootNames.contains("__type")
@@ -63,30 +114,42 @@ struct DocumentCompiler {
                     rootNeedsCollection: Self.needsCollection(selections),
                     isIntrospection: introspective && rootNames.isSubset(of: ["__schema", "__type", "__typename"]),
                     touchesIntrospection: introspective,
-                    depth: depth,
-                    aliasCount: aliasCount
+                    depth: depths[ObjectIdentifier(definition)] ?? 0,
+                    aliasCount: budget.aliases
                 ))
         }
         return .success(CompiledDocument(operations: operations))
     }
 
+    /// What inlining an operation may still produce: fragments spread several times over are
+    /// copied at each spread, so a short document can expand without end.
+    private struct SelectionBudget {
+        struct Exhausted: Error {}
+
+        var selections: Int
+        var aliases = 0
+    }
+
     /// The fields of `set`, a selection on an object of type `parentType`. All our output types
     /// are object types, so a fragment's selections are on the same type as the set it sits in.
+    /// Recursion is bounded by ``SelectionDepth``, which has measured the document.
     private func inline(
         _ set: SelectionSet, of parentType: String, fragments: [String: FragmentDefinition], conditions: [SelectionCondition],
-        lines: LineTable, aliasCount: inout Int
-    ) -> [FieldSelection] {
+        lines: LineTable, budget: inout SelectionBudget
+    ) throws(SelectionBudget.Exhausted) -> [FieldSelection] {
         var out: [FieldSelection] = []
         for selection in set.selections {
             switch selection {
             case let field as GraphQL.Field:
-                if field.alias != nil { aliasCount += 1 }
+                budget.selections -= 1
+                guard budget.selections >= 0 else { throw SelectionBudget.Exhausted() }
+                if field.alias != nil { budget.aliases += 1 }
                 let name = field.name.value
                 let type = name == "__typename" ? nil : types.outputField(parentType, name)?.type
-                let children = field.selectionSet.map {
-                    inline(
-                        $0, of: type?.namedType ?? "", fragments: fragments, conditions: [], lines: lines, aliasCount: &aliasCount)
-                } ?? []
+                let children =
+                    try field.selectionSet.map { set throws(SelectionBudget.Exhausted) in
+                        try inline(set, of: type?.namedType ?? "", fragments: fragments, conditions: [], lines: lines, budget: &budget)
+                    } ?? []
                 var isObject = false
                 switch type.flatMap({ types.kind(of: $0.namedType) }) {
                 case .object?, .union?: isObject = true
@@ -109,15 +172,15 @@ struct DocumentCompiler {
                 // Validation guarantees the fragment exists and spreads form no cycle.
                 guard let fragment = fragments[spread.name.value] else { continue }
                 let (type, member) = memberType(fragment.typeCondition.name.value, parentType)
-                out += inline(
+                out += try inline(
                     fragment.selectionSet, of: type, fragments: fragments,
-                    conditions: conditions + Self.conditions(spread.directives) + member, lines: lines, aliasCount: &aliasCount)
+                    conditions: conditions + Self.conditions(spread.directives) + member, lines: lines, budget: &budget)
             case let inlineFragment as InlineFragment:
                 let (type, member) = memberType(inlineFragment.typeCondition?.name.value ?? parentType, parentType)
-                out += inline(
+                out += try inline(
                     inlineFragment.selectionSet, of: type, fragments: fragments,
                     conditions: conditions + Self.conditions(inlineFragment.directives) + member, lines: lines,
-                    aliasCount: &aliasCount)
+                    budget: &budget)
             default:
                 continue
             }
@@ -125,8 +188,10 @@ struct DocumentCompiler {
         return out
     }
 
-    private static func limitExceeded(_ message: String, at position: Position) -> GraphQLFailure {
-        .validation([GraphQLErrorBody(message: message, locations: [position], code: .graphQLValidationFailed)])
+    private static func limitExceeded(
+        _ message: String, at position: Position, code: ErrorCode = .graphQLValidationFailed
+    ) -> GraphQLFailure {
+        .validation([GraphQLErrorBody(message: message, locations: [position], code: code)])
     }
 
     /// A fragment on a member of the union `parentType` selects on that member, and only when
@@ -153,10 +218,6 @@ struct DocumentCompiler {
             if !s.conditions.isEmpty || !keys.insert(s.responseKey).inserted { return true }
         }
         return false
-    }
-
-    static func depth(of selections: [FieldSelection]) -> Int {
-        selections.map { 1 + depth(of: $0.children) }.max() ?? 0
     }
 }
 

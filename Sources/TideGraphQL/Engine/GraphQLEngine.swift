@@ -41,7 +41,7 @@ public final class GraphQLEngine: Sendable {
         self.graphQLSchema = try buildSchema(source: sdl)
         self.types = TypeTable(sdl: try parse(source: sdl))
         self.limits = limits
-        self.coercer = InputCoercer(types: types)
+        self.coercer = InputCoercer(types: types, maxDepth: limits.maxInputDepth)
         self.models = Dictionary(schema.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let tokens = PageTokenCodec(authenticator: MessageAuthenticator(key: pageTokenKey))
         self.resolvers = Resolvers(

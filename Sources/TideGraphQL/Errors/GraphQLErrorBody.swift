@@ -39,11 +39,15 @@ struct GraphQLErrorBody: Error, Sendable {
         case index(Int)
     }
 
+    /// Messages quote names and values from the request, which can be as large as the
+    /// request: past this many bytes a message is cut (values are quoted as previews already).
+    static let maxMessageBytes = 1000
+
     init(
         message: String, locations: [Position] = [], path: [PathComponent] = [], code: ErrorCode,
         extensions: [(String, JSONValue)] = []
     ) {
-        self.message = message
+        self.message = message.preview(limit: Self.maxMessageBytes)
         self.locations = locations
         self.path = path
         self.code = code

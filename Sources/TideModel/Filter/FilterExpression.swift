@@ -41,9 +41,22 @@ extension FilterExpression {
         public var description: String { message }
     }
 
+    /// How deeply `and`, `or` and `not` may nest in one filter.
+    ///
+    /// The store compiles a filter to one SQL expression, and SQLite's parser (3.40, a fixed
+    /// stack of 100 entries) fails with "parser stack overflow" at about 40 nested `AND`/`OR`
+    /// groups or 45 nested `NOT`s; 20 keeps every filter, with the read rules and the paging
+    /// condition joined to it, well inside that. Amplify's generated filters and DataStore's
+    /// predicate groups nest a few levels.
+    public static let maxNesting = 20
+
     /// Builds an expression from a filter input object (already coerced to its GraphQL input
     /// type). Several keys in one object are AND-ed, as in Amplify.
     public init(input: JSONValue) throws(ParseError) {
+        try self.init(input: input, nesting: 0)
+    }
+
+    private init(input: JSONValue, nesting: Int) throws(ParseError) {
         guard case .object(let object) = input else { throw ParseError("a filter must be an object") }
         var parts: [FilterExpression] = []
         for key in object.keys.sorted() {
@@ -52,11 +65,12 @@ extension FilterExpression {
             switch key {
             case "and", "or":
                 guard case .array(let items) = value else { throw ParseError("'\(key)' takes a list of filters") }
+                let inner = try Self.nested(nesting)
                 var subs: [FilterExpression] = []
-                for item in items where !item.isNull { subs.append(try FilterExpression(input: item)) }
+                for item in items where !item.isNull { subs.append(try FilterExpression(input: item, nesting: inner)) }
                 parts.append(key == "and" ? .and(subs) : .or(subs))
             case "not":
-                parts.append(.not(try FilterExpression(input: value)))
+                parts.append(.not(try FilterExpression(input: value, nesting: try Self.nested(nesting))))
             default:
                 guard case .object(let ops) = value else { throw ParseError("field '\(key)' takes an object of operators") }
                 for op in ops.keys.sorted() {
@@ -66,6 +80,14 @@ extension FilterExpression {
             }
         }
         self = parts.count == 1 ? parts[0] : .and(parts)
+    }
+
+    /// The nesting inside one more `and`, `or` or `not`.
+    private static func nested(_ nesting: Int) throws(ParseError) -> Int {
+        guard nesting < maxNesting else {
+            throw ParseError("'and', 'or' and 'not' may nest at most \(maxNesting) levels deep")
+        }
+        return nesting + 1
     }
 
     /// The field names this expression refers to.

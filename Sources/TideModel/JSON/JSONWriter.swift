@@ -77,7 +77,10 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes a whole value; object keys are sorted so output is deterministic.
-    public mutating func write(_ value: JSONValue) {
+    ///
+    /// With `limit`, writing stops (leaving the text unfinished) once more than `limit` bytes
+    /// have been written: a preview of a large value costs about `limit`, not the value's size.
+    public mutating func write(_ value: JSONValue, stoppingAfter limit: Int = .max) {
         switch value {
         case .null: null()
         case .bool(let b): bool(b)
@@ -87,16 +90,18 @@ public struct JSONWriter: Sendable {
         case .array(let a):
             raw("[")
             for (i, v) in a.enumerated() {
+                if bytes.count > limit { return }
                 if i > 0 { raw(",") }
-                write(v)
+                write(v, stoppingAfter: limit)
             }
             raw("]")
         case .object(let o):
             raw("{")
             for (i, k) in o.keys.sorted().enumerated() {
+                if bytes.count > limit { return }
                 if i > 0 { raw(",") }
                 key(k)
-                write(o[k]!)
+                write(o[k]!, stoppingAfter: limit)
             }
             raw("}")
         }

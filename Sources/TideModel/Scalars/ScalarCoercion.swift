@@ -7,35 +7,35 @@ public enum ScalarCoercion {
     public static func coerce(_ value: JSONValue, as scalar: Scalar) -> Result<JSONValue, ScalarError> {
         switch scalar {
         case .string:
-            guard case .string = value else { return .failure(.init("String cannot represent a non string value: \(value.jsonString)")) }
+            guard case .string = value else { return .failure(.init("String cannot represent a non string value: \(value.preview)")) }
             return .success(value)
         case .id:
             switch value {
             case .string: return .success(value)
             case .int(let i): return .success(.string(String(i)))
-            default: return .failure(.init("ID cannot represent value: \(value.jsonString)"))
+            default: return .failure(.init("ID cannot represent value: \(value.preview)"))
             }
         case .int:
             switch value {
             case .int(let i) where i >= Int64(Int32.min) && i <= Int64(Int32.max): return .success(value)
-            case .int: return .failure(.init("Int cannot represent non 32-bit signed integer value: \(value.jsonString)"))
+            case .int: return .failure(.init("Int cannot represent non 32-bit signed integer value: \(value.preview)"))
             case .double(let d) where d == d.rounded() && abs(d) <= Double(Int32.max): return .success(.int(Int64(d)))
-            default: return .failure(.init("Int cannot represent non-integer value: \(value.jsonString)"))
+            default: return .failure(.init("Int cannot represent non-integer value: \(value.preview)"))
             }
         case .float:
             switch value {
             case .int(let i): return .success(.double(Double(i)))
             case .double: return .success(value)
-            default: return .failure(.init("Float cannot represent non numeric value: \(value.jsonString)"))
+            default: return .failure(.init("Float cannot represent non numeric value: \(value.preview)"))
             }
         case .boolean:
-            guard case .bool = value else { return .failure(.init("Boolean cannot represent a non boolean value: \(value.jsonString)")) }
+            guard case .bool = value else { return .failure(.init("Boolean cannot represent a non boolean value: \(value.preview)")) }
             return .success(value)
         case .awsTimestamp:
             switch value {
             case .int: return .success(value)
             case .double(let d) where d == d.rounded() && abs(d) < 1e15: return .success(.int(Int64(d)))
-            default: return .failure(.init("AWSTimestamp must be an integer number of seconds since the epoch: \(value.jsonString)"))
+            default: return .failure(.init("AWSTimestamp must be an integer number of seconds since the epoch: \(value.preview)"))
             }
         case .awsDateTime: return string(value, scalar, valid: DateFormats.isDateTime)
         case .awsDate: return string(value, scalar, valid: DateFormats.isDate)
@@ -46,7 +46,7 @@ public enum ScalarCoercion {
         case .awsIPAddress: return string(value, scalar, valid: isIPAddress)
         case .awsJSON:
             guard case .string(let text) = value else {
-                return .failure(.init("AWSJSON must be a string containing JSON: \(value.jsonString)"))
+                return .failure(.init("AWSJSON must be a string containing JSON: \(value.preview)"))
             }
             do {
                 _ = try JSONParser.parse(text)
@@ -59,7 +59,7 @@ public enum ScalarCoercion {
 
     private static func string(_ value: JSONValue, _ scalar: Scalar, valid: (String) -> Bool) -> Result<JSONValue, ScalarError> {
         guard case .string(let s) = value, valid(s) else {
-            return .failure(.init("\(scalar.rawValue) cannot represent value: \(value.jsonString)\(formatHint(scalar))"))
+            return .failure(.init("\(scalar.rawValue) cannot represent value: \(value.preview)\(formatHint(scalar))"))
         }
         return .success(value)
     }

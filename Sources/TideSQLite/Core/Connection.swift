@@ -118,10 +118,20 @@ public final class Connection: @unchecked Sendable {
         var pointer: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
         guard rc == SQLITE_OK, let pointer else {
-            throw .sqlite(code: rc, message: "\(lastErrorMessage) in: \(sql)")
+            let message = lastErrorMessage
+            if let limit = Self.sizeLimits.first(where: { message.hasPrefix($0) }) { throw .tooLarge(limit: limit) }
+            throw .sqlite(code: rc, message: "\(message) in: \(sql)")
         }
         return Statement(handle: pointer, sql: sql)
     }
+
+    /// SQLite's refusals of a statement too large to prepare: SQL built from a request (a
+    /// filter with deeply nested groups, or thousands of terms) reaches them, SQL of our own
+    /// does not.
+    private static let sizeLimits = [
+        "parser stack overflow", "Expression tree is too large", "too many SQL variables", "too many terms in compound SELECT",
+        "too many arguments on function", "too many FROM clause terms", "too many columns",
+    ]
 
     /// Runs a statement that returns no rows; returns the number of rows it changed.
     @inlinable

@@ -3,6 +3,9 @@ public enum SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A SQLite call failed with this extended result code (see ``ResultCode``) and message
     /// (for a statement that did not prepare, followed by its SQL text).
     case sqlite(code: Int32, message: String)
+    /// SQLite refused to prepare a statement for its size (its parser stack, expression depth,
+    /// number of variables or terms); `limit` is SQLite's message.
+    case tooLarge(limit: String)
     /// The pool or database was closed.
     case closed
     /// The database records more migrations than this build knows: a newer build wrote it.
@@ -11,6 +14,7 @@ public enum SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .sqlite(let code, let message): "SQLite error \(code): \(message)"
+        case .tooLarge(let limit): "the statement is too large for SQLite (\(limit))"
         case .closed: "the database is closed"
         case .newerVersion(let database, let applied, let known):
             "the \(database) database was written by a newer build (format \(applied); this build knows up to \(known))"
