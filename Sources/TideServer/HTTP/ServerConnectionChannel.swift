@@ -8,9 +8,10 @@ import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
 /// Every connection to the server (ARCHITECTURE §7), as Hummingbird's child channel: plain
-/// HTTP/1.1 requests are served by an ``HTTPExchangeHandler``; `GET /graphql` offering the
-/// subprotocol `graphql-transport-ws` is upgraded to a WebSocket served by a
-/// ``RealtimeConnection`` handler on the socket's event loop.
+/// HTTP/1.1 requests are served by an ``HTTPExchangeHandler``; a WebSocket upgrade of
+/// `GET /graphql` becomes a WebSocket served by a ``RealtimeConnection`` handler on the socket's
+/// event loop. One that does not offer the subprotocol `graphql-transport-ws` is accepted
+/// without it and closed at once with 4406, as graphql-ws's reference server does.
 ///
 /// Hummingbird's own channels run every connection as Swift tasks behind an async channel; a
 /// subscription server holds thousands of mostly idle sockets and writes each event to all of
@@ -56,9 +57,12 @@ struct ServerConnectionChannel: ServerChildChannel {
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: environment.configuration.maxMessageBytes,
                 shouldUpgrade: { channel, head in
-                    // A refused upgrade goes on as a plain request, which HTTPExchangeHandler answers with 400.
-                    guard Self.accepts(head) else { return channel.eventLoop.makeSucceededFuture(nil) }
-                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", Self.subprotocol)]))
+                    // Another path goes on as a plain request, which HTTPExchangeHandler answers.
+                    guard Self.isGraphQLPath(head) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                    // Without our subprotocol the answer names none (RFC 6455 §4.2.2) and the socket
+                    // closes with 4406 right after the upgrade.
+                    let headers = Self.offersSubprotocol(head) ? HTTPHeaders([("Sec-WebSocket-Protocol", Self.subprotocol)]) : HTTPHeaders()
+                    return channel.eventLoop.makeSucceededFuture(headers)
                 },
                 upgradePipelineHandler: { [environment, trustProxy] channel, head in
                     channel.eventLoop.makeCompletedFuture {
@@ -68,7 +72,9 @@ struct ServerConnectionChannel: ServerChildChannel {
                         let address = ClientAddress.resolve(
                             peer: channel.remoteAddress, forwardedFor: head.headers["X-Forwarded-For"], trustProxy: trustProxy)
                         try channel.pipeline.syncOperations.addHandler(
-                            RealtimeConnection(environment: environment, clientAddress: address))
+                            RealtimeConnection(
+                                environment: environment, clientAddress: address,
+                                refusal: Self.offersSubprotocol(head) ? nil : .subprotocolNotAcceptable))
                         return .webSocket
                     }
                 })
@@ -119,11 +125,13 @@ struct ServerConnectionChannel: ServerChildChannel {
         }
     }
 
-    /// `/graphql` (with or without a query string), offering our subprotocol.
-    private static func accepts(_ head: HTTPRequestHead) -> Bool {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard path == "/graphql" else { return false }
-        return head.headers["Sec-WebSocket-Protocol"]
+    /// `/graphql`, with or without a query string.
+    private static func isGraphQLPath(_ head: HTTPRequestHead) -> Bool {
+        head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first == "/graphql"
+    }
+
+    private static func offersSubprotocol(_ head: HTTPRequestHead) -> Bool {
+        head.headers["Sec-WebSocket-Protocol"]
             .flatMap { $0.split(separator: ",") }
             .contains { $0.trimmingCharacters(in: .whitespaces) == subprotocol }
     }

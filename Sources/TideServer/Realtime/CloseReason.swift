@@ -6,6 +6,7 @@
 /// | 4400 | a message that is not valid graphql-transport-ws |
 /// | 4401 | `subscribe` before `connection_ack` |
 /// | 4403 | invalid credentials in `connection_init`, the access token expired, or the API key was revoked |
+/// | 4406 | the upgrade did not offer the subprotocol `graphql-transport-ws` |
 /// | 4408 | no `connection_init` within the init timeout |
 /// | 4409 | `subscribe` with the id of an operation still running |
 /// | 4413 | the connection fell more than `queueCapacity` feed entries behind (resume from the last `seq`) |
@@ -24,6 +25,7 @@ struct CloseReason: Sendable, Equatable {
     static func badRequest(_ why: String) -> Self { Self(code: 4400, reason: why) }
     static let unauthorized = Self(code: 4401, reason: "Unauthorized")
     static let forbidden = Self(code: 4403, reason: "Forbidden")
+    static let subprotocolNotAcceptable = Self(code: 4406, reason: "Subprotocol not acceptable")
     static let tokenExpired = Self(code: 4403, reason: "Forbidden: the access token expired")
     static let apiKeyRevoked = Self(code: 4403, reason: "Forbidden: the API key was revoked or expired")
     static let initTimeout = Self(code: 4408, reason: "Connection initialisation timeout")

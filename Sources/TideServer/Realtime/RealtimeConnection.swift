@@ -68,6 +68,8 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private let environment: RealtimeEnvironment
     private let clientAddress: String
+    /// Set when the socket is closed as soon as it opens (the upgrade lacked our subprotocol).
+    private let refusal: CloseReason?
     private var framing: WebSocketFraming
     private var context: ChannelHandlerContext?
     /// The frame encoder's context: writing there sends ready-made frames (``OutgoingMessage``)
@@ -92,9 +94,10 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var keepaliveTimer: Scheduled<Void>?
     private var expiryTimer: Scheduled<Void>?
 
-    init(environment: RealtimeEnvironment, clientAddress: String) {
+    init(environment: RealtimeEnvironment, clientAddress: String, refusal: CloseReason? = nil) {
         self.environment = environment
         self.clientAddress = clientAddress
+        self.refusal = refusal
         self.framing = WebSocketFraming(maxMessageBytes: environment.configuration.maxMessageBytes)
     }
 
@@ -103,6 +106,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        if let refusal { return close(refusal) }
         let loop = context.eventLoop.assumeIsolated()
         initTimer = loop.scheduleTask(in: TimeAmount(environment.configuration.initTimeout)) { [self] in
             if case .awaitingInit = phase { close(.initTimeout) }

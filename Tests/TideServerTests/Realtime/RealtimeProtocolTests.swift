@@ -69,11 +69,18 @@ import TideModel
         }
     }
 
-    @Test func withoutTheSubprotocolThereIsNoUpgrade() async throws {
-        try await withServer { server, _ in
-            _ = await #expect(throws: (any Error).self) {
-                _ = try await GraphQLSocket.connect(server, subprotocol: nil)
-            }
+    /// As graphql-ws's reference server (`use/ws`): the upgrade succeeds without a subprotocol,
+    /// then the socket closes with 4406.
+    @Test(arguments: [nil, "graphql-ws", "graphql-ws, other"])
+    func withoutTheSubprotocolTheSocketClosesWith4406(offering subprotocol: String?) async throws {
+        try await withServer(signIn: false) { server, _ in
+            let socket = try await GraphQLSocket.connect(server, subprotocol: subprotocol)
+            #expect(try await socket.closeCode() == 4406)
+            #expect(socket.closeReason == "Subprotocol not acceptable")
+            // Offered among others, ours is chosen.
+            let accepted = try await GraphQLSocket.connect(server, subprotocol: "graphql-ws, graphql-transport-ws")
+            try await accepted.initialize()
+            await accepted.close()
         }
     }
 

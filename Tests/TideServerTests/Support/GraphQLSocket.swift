@@ -19,6 +19,8 @@ final class GraphQLSocket: Sendable {
         var ended = false
         /// The server's close code, once its close frame arrived.
         var closeCode: Int?
+        /// The reason text of the server's close frame.
+        var closeReason: String?
     }
 
     fileprivate let state: SharedState
@@ -141,6 +143,9 @@ final class GraphQLSocket: Sendable {
 
     private var closeCode: Int? { state.withLock { $0.closeCode } }
 
+    /// The reason text of the server's close frame, once it arrived.
+    var closeReason: String? { state.withLock { $0.closeReason } }
+
     func close() async {
         var code = ByteBuffer()
         code.write(webSocketErrorCode: .normalClosure)
@@ -229,7 +234,10 @@ private final class SocketHandler: ChannelInboundHandler {
         case .connectionClose:
             var data = frame.data
             let code = data.readInteger(as: UInt16.self).map(Int.init)
-            state.withLock { if $0.closeCode == nil { $0.closeCode = code ?? 1005 } }
+            let reason = data.readString(length: data.readableBytes)
+            state.withLock {
+                if $0.closeCode == nil { ($0.closeCode, $0.closeReason) = (code ?? 1005, reason) }
+            }
             // The closing handshake: answer with the same code, then the connection is over.
             var echo = ByteBuffer()
             if let code { echo.writeInteger(UInt16(code)) }
