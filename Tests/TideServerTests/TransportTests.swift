@@ -48,6 +48,43 @@ import TideModel
         }
     }
 
+    /// A query string written as browsers' URLSearchParams, Python's requests/httpx `params=`
+    /// and `curl -G --data-urlencode` write it (application/x-www-form-urlencoded): a space is
+    /// `+`, a `+` is `%2B`, everything but `*-._` and alphanumerics is percent-encoded.
+    @Test func getAcceptsFormEncodedQueryStrings() async throws {
+        func formEncoded(_ parameters: [(String, String)]) -> String {
+            let kept = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-._".utf8))
+            func encode(_ text: String) -> String {
+                text.utf8.map { byte in
+                    if kept.contains(byte) { return String(UnicodeScalar(byte)) }
+                    return byte == UInt8(ascii: " ") ? "+" : String(format: "%%%02X", byte)
+                }.joined()
+            }
+            return parameters.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+        }
+        try await withServer { server, client in
+            let title = "1 + 1 = 2 & 100% sure?"
+            _ = try await client.data("mutation C($t: String!) { createNote(input: {id: \"f1\", title: $t}) { id } }", variables: ["t": .string(title)])
+            let document = """
+                query A { listNotes { items { id } } }
+                query B($t: String) { listNotes(filter: {title: {eq: $t}}) { items { id title } } }
+                """
+            let query = formEncoded([("query", document), ("variables", #"{"t": "\#(title)"}"#), ("operationName", "B")])
+            #expect(query.contains("query+A+%7B+listNotes") && query.contains("%2B"), "\(query)")
+            let reply = try await client.http.send("GET", URL(string: server.graphQLURL.absoluteString + "?" + query)!, headers: client.credentials)
+            #expect(reply.status == 200)
+            #expect(reply.json["data"]?["listNotes"]?["items"] == [["id": "f1", "title": .string(title)]], "\(reply.text)")
+
+            // Percent-encoded spaces still work, and a `%` without two hex digits is left as it is
+            // (sent raw: Foundation's URL would re-encode the whole query string around it).
+            let raw = try await RawHTTPConnection.connect(server)
+            try await raw.send("GET /graphql?query=%7B%20__typename%20%7D&x=100%&y HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            let responses = try await raw.receiveResponses(1)
+            #expect(responses.first?.contains(#"{"data":{"__typename":"Query"}}"#) == true, "\(responses)")
+            await raw.close()
+        }
+    }
+
     @Test func malformedRequestsGetClearErrors() async throws {
         try await withServer { server, client in
             let http = client.http

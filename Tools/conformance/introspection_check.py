@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 
 from graphql import build_client_schema, get_introspection_query, parse, print_schema, validate
+from report import Report
 
 
 def post_json(url, body, headers=None):
@@ -49,16 +50,8 @@ def sign_in(graphql_url):
 def main():
     url = sys.argv[1]
     root = pathlib.Path(__file__).resolve().parents[2]
-    passed, failed = 0, 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-            print(f"ok   {name}")
-        else:
-            failed += 1
-            print(f"FAIL {name}: {detail}")
+    report = Report()
+    check = report.check
 
     result = post(url, get_introspection_query(descriptions=True, specified_by_url=True))
     check("introspection answers without errors", "errors" not in result, result.get("errors"))
@@ -68,8 +61,7 @@ def main():
         check("build_client_schema accepts the schema", "type Query" in sdl)
     except Exception as error:  # the check reports, it does not crash
         check("build_client_schema accepts the schema", False, repr(error))
-        print(f"{passed} passed, {failed} failed")
-        return 1
+        return report.finish()
 
     token = sign_in(url)
     for path in sorted((root / "Fixtures" / "documents").glob("*.graphql")):
@@ -83,8 +75,7 @@ def main():
         answer = post(url, text, variables, token)
         check(f"{path.name} runs on the server", "errors" not in answer and answer.get("data"), answer.get("errors"))
 
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return report.finish()
 
 
 if __name__ == "__main__":

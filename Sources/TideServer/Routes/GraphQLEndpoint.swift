@@ -1,5 +1,4 @@
 import HTTPTypes
-import HummingbirdCore
 import NIOCore
 import TideGraphQL
 import TideModel
@@ -79,8 +78,11 @@ struct GraphQLEndpoint: DirectEndpoint {
 
     private func getRequest(_ request: HTTPRequest) -> Result<GraphQLRequest, BodyProblem> {
         var parameters: [String: JSONValue] = [:]
-        for (name, value) in URI(request.path ?? "").queryParameters {
-            parameters[String(name)] = .string(String(value))
+        let target = request.path ?? ""
+        if let question = target.firstIndex(of: "?") {
+            for (name, value) in FormURLEncoding.decode(target[target.index(after: question)...]) {
+                parameters[name] = .string(value)
+            }
         }
         if case .string(let variablesText)? = parameters["variables"] {
             guard let variables = try? JSONParser.parse(variablesText) else {
