@@ -66,6 +66,27 @@ import TideTestSupport
         }
     }
 
+    /// GraphQLSwift's validation keeps per-operation caches in dictionaries whose keys are equal
+    /// for identical operations but hash differently: three identical anonymous operations
+    /// stopped the process.
+    @Test func identicalOperationsAreRefusedBeforeValidation() async throws {
+        try await withServer { server, client in
+            let anonymous = GraphQLClient(server, credentials: [:])
+            for document in [
+                Array(repeating: "{ a: __typename }", count: 100).joined(separator: " "),
+                Array(repeating: "query A { __typename }", count: 100).joined(separator: " "),
+                "{ __typename } query A { __typename }",
+            ] {
+                let error = try Self.firstError(try await anonymous.post(document))
+                #expect(error.code == "GRAPHQL_VALIDATION_FAILED", "\(error.message)")
+                #expect(
+                    error.message == "This anonymous operation must be the only defined operation."
+                        || error.message == "There can be only one operation named \"A\".", "\(error.message)")
+            }
+            try await Self.stillServing(server, client)
+        }
+    }
+
     @Test func deepListAndObjectLiteralsAreRefusedBeforeValidation() async throws {
         try await withServer { server, client in
             let anonymous = GraphQLClient(server, credentials: [:])

@@ -40,6 +40,9 @@ struct DocumentCompiler {
             return .failure(.request(message: "Syntax Error: \(error)", code: .graphQLParseFailed))
         }
 
+        let operationErrors = Self.operationNameErrors(document, lines: lines)
+        guard operationErrors.isEmpty else { return .failure(.validation(operationErrors)) }
+
         var selectionDepth = SelectionDepth(document, maxNesting: limits.maxNesting)
         var depths: [ObjectIdentifier: Int] = [:]
         do {
@@ -119,6 +122,40 @@ struct DocumentCompiler {
                 ))
         }
         return .success(CompiledDocument(operations: operations))
+    }
+
+    /// The spec's `LoneAnonymousOperation` and `UniqueOperationNames`, checked before
+    /// GraphQLSwift validates: its `OperationDefinition` hashes by identity but compares by
+    /// structure, so two identical operations are equal keys with different hashes in the
+    /// dictionaries its validation context caches per operation, and Swift stops the process
+    /// ("Duplicate keys of type 'HasSelectionSet' were found in a Dictionary") when it notices:
+    /// `{ a: __typename } { a: __typename } { a: __typename }` did. Operations with distinct
+    /// names, or a lone anonymous one, are never equal.
+    private static func operationNameErrors(_ document: Document, lines: LineTable) -> [GraphQLErrorBody] {
+        let operations = document.definitions.compactMap { $0 as? OperationDefinition }
+        var errors: [GraphQLErrorBody] = []
+        var first: [String: OperationDefinition] = [:]
+        for operation in operations {
+            guard let name = operation.name else {
+                if operations.count > 1 {
+                    errors.append(
+                        GraphQLErrorBody(
+                            message: "This anonymous operation must be the only defined operation.",
+                            locations: [lines.location(operation.loc?.start ?? 0)], code: .graphQLValidationFailed))
+                }
+                continue
+            }
+            if let known = first[name.value] {
+                errors.append(
+                    GraphQLErrorBody(
+                        message: "There can be only one operation named \"\(name.value)\".",
+                        locations: [known.name?.loc?.start ?? 0, name.loc?.start ?? 0].map(lines.location),
+                        code: .graphQLValidationFailed))
+            } else {
+                first[name.value] = operation
+            }
+        }
+        return errors
     }
 
     /// What inlining an operation may still produce: fragments spread several times over are
