@@ -175,13 +175,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // What several test targets share: child processes and bounded waits.
+        // What several test targets share: child processes, bounded waits, real `tidewater serve`
+        // processes and an HTTP/GraphQL client for them.
         .target(
             name: "TideTestSupport",
             dependencies: [
+                "TideModel",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/TideTestSupport",
             swiftSettings: swiftSettings
@@ -225,7 +230,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

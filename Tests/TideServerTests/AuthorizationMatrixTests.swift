@@ -5,6 +5,7 @@ import TideCrypto
 import TideIdentity
 import TideModel
 import TideSchema
+import TideTestSupport
 
 /// The `@auth` matrix through a real server and real HTTP: every rule kind of
 /// Fixtures/schemas/auth-matrix.graphql × every operation × every kind of caller. Adding a rule

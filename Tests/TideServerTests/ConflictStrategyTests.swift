@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// AUTOMERGE through a real server (ARCHITECTURE §4, docs/CONFLICTS.md) on the example schema's
 /// `Task` (AUTOMERGE by default). OPTIMISTIC_CONCURRENCY (`Post`): GeneratedOperationsTests.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TideCrypto
 import TideModel
+import TideTestSupport
 
 /// `@encrypted` fields through a real server: values that are not encrypted are refused and
 /// leave nothing behind; blind indexes filter lists and subscriptions exactly.

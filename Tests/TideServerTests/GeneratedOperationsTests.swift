@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// Every generated operation through a real server and real HTTP requests.
 @Suite struct GeneratedOperationsTests {

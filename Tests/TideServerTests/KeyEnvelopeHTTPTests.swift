@@ -3,6 +3,7 @@ import Testing
 import TideCrypto
 import TideIdentity
 import TideModel
+import TideTestSupport
 
 /// `GET/PUT /auth/key-envelope` (ARCHITECTURE §9.3) through a real server.
 @Suite struct KeyEnvelopeHTTPTests {

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TideIdentity
 import TideModel
+import TideTestSupport
 
 /// Rate limits through a real server: 429 with Retry-After, per key, before any work.
 @Suite struct RateLimitTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// Input formats of every scalar, and TTL visibility, through a real server.
 @Suite struct ScalarAndTTLTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// GraphQL-over-HTTP behaviour, limits and error codes through a real server.
 @Suite struct TransportTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// graphql-transport-ws over a real socket: every protocol rule and close code.
 @Suite struct RealtimeProtocolTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// onCreate/onUpdate/onDelete events from the change feed, filtered and rendered with the
 /// subscription's selection set.

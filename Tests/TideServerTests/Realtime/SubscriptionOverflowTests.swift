@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TideModel
+import TideTestSupport
 
 /// A subscriber that stops reading is closed (4413) once it falls `queueCapacity` entries
 /// behind; the others keep receiving everything.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 import TideModel
+import TideTestSupport
 
 @testable import TideServer
 

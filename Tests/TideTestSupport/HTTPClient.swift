@@ -14,15 +14,17 @@ import TideTestSupport
 /// to end. One client with a connection pool serves the whole test process, and each request
 /// has an overall deadline, so a request whose reply never arrives fails its test instead of
 /// stalling the run.
-struct HTTPClient: Sendable {
-    struct Reply {
-        var status: Int
-        var headers: [String: String]
-        var body: Data
+public struct HTTPClient: Sendable {
+    public init() {}
 
-        var json: JSONValue { (try? JSONParser.parse(Array(body))) ?? .null }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        func header(_ name: String) -> String? {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+
+        public var json: JSONValue { (try? JSONParser.parse(Array(body))) ?? .null }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? {
             headers.first { $0.key.lowercased() == name.lowercased() }?.value
         }
     }
@@ -34,7 +36,7 @@ struct HTTPClient: Sendable {
         return AsyncHTTPClient.HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }()
 
-    func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+    public func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
@@ -52,25 +54,25 @@ struct HTTPClient: Sendable {
 }
 
 /// GraphQL over HTTP against one server, with the caller's credentials on every request.
-struct GraphQLClient: Sendable {
-    let url: URL
-    let http = HTTPClient()
+public struct GraphQLClient: Sendable {
+    public let url: URL
+    public let http = HTTPClient()
     /// `Authorization` or `x-api-key`.
-    var credentials: [String: String]
+    public var credentials: [String: String]
 
     /// A client signed in as the server's default test user.
-    init(_ server: ServerProcess) {
+    public init(_ server: ServerProcess) {
         self.init(server, credentials: server.defaultToken.map { ["Authorization": "Bearer \($0)"] } ?? [:])
     }
 
-    init(_ server: ServerProcess, credentials: [String: String]) {
+    public init(_ server: ServerProcess, credentials: [String: String]) {
         url = server.graphQLURL
         self.credentials = credentials
     }
 
     /// POSTs a request and returns the decoded response object.
     @discardableResult
-    func post(_ query: String, variables: JSONValue = [:], operationName: String? = nil, accept: String? = nil) async throws -> HTTPClient.Reply {
+    public func post(_ query: String, variables: JSONValue = [:], operationName: String? = nil, accept: String? = nil) async throws -> HTTPClient.Reply {
         var body: [String: JSONValue] = ["query": .string(query), "variables": variables]
         if let operationName { body["operationName"] = .string(operationName) }
         var headers = credentials
@@ -80,7 +82,7 @@ struct GraphQLClient: Sendable {
     }
 
     /// POSTs and returns `data`, failing when the response has errors.
-    func data(_ query: String, variables: JSONValue = [:]) async throws -> JSONValue {
+    public func data(_ query: String, variables: JSONValue = [:]) async throws -> JSONValue {
         let reply = try await post(query, variables: variables)
         if let errors = reply.json["errors"] { throw TestFailure("unexpected errors: \(errors.jsonString)") }
         guard let data = reply.json["data"] else { throw TestFailure("no data in \(reply.text)") }
@@ -88,7 +90,7 @@ struct GraphQLClient: Sendable {
     }
 
     /// The first error's `extensions.code`.
-    func errorCode(_ query: String, variables: JSONValue = [:]) async throws -> String? {
+    public func errorCode(_ query: String, variables: JSONValue = [:]) async throws -> String? {
         let reply = try await post(query, variables: variables)
         return reply.json["errors"]?.arrayValue?.first?["extensions"]?["code"]?.stringValue
     }
@@ -96,14 +98,14 @@ struct GraphQLClient: Sendable {
 
 extension HTTPClient {
     /// POSTs a JSON body.
-    func postJSON(_ url: URL, _ body: JSONValue, headers: [String: String] = [:]) async throws -> Reply {
+    public func postJSON(_ url: URL, _ body: JSONValue, headers: [String: String] = [:]) async throws -> Reply {
         var headers = headers
         headers["Content-Type"] = "application/json"
         return try await send("POST", url, headers: headers, body: Data(body.jsonBytes))
     }
 
     /// Signs a user up (an existing one is fine) and logs in; returns the access token.
-    func signIn(_ baseURL: URL, username: String, password: String = testPassword) async throws -> String {
+    public func signIn(_ baseURL: URL, username: String, password: String = testPassword) async throws -> String {
         let credentials: JSONValue = ["username": .string(username), "password": .string(password)]
         let signUp = try await postJSON(baseURL.appendingPathComponent("auth/signup"), credentials)
         guard signUp.status == 201 || signUp.status == 409 else { throw TestFailure("signup \(username): \(signUp.status) \(signUp.text)") }
@@ -116,4 +118,4 @@ extension HTTPClient {
 }
 
 /// The password test users sign up with.
-let testPassword = "correct horse battery staple"
+public let testPassword = "correct horse battery staple"

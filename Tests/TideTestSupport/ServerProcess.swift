@@ -3,36 +3,35 @@ import TideModel
 
 #if canImport(Glibc)
 import Glibc
-import TideTestSupport
 #endif
 
 /// A real `tidewater serve` child process on a free loopback port, stopped by its PID.
-final class ServerProcess: @unchecked Sendable {
+public final class ServerProcess: @unchecked Sendable {
     // @unchecked: the mutable state (baseURL, defaultToken) is only touched from the test task
     // that owns this object; the type is Sendable only so it can be captured by async closures.
 
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static var binary: URL {
+    public static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["TIDEWATER_BIN"] { return URL(fileURLWithPath: path) }
         return packageRoot.appendingPathComponent(".build/debug/tidewater")
     }
 
-    let dataDirectory: URL
+    public let dataDirectory: URL
     /// The server; its stderr (the log) keeps the last 256 KiB.
     private let child: ChildProcess
-    private(set) var baseURL: URL!
+    public private(set) var baseURL: URL!
     /// The access token of the user `tester`, signed in at start (nil with `signIn: false`).
-    private(set) var defaultToken: String?
+    public private(set) var defaultToken: String?
 
     /// Rate limits are off unless a test asks for them: tests send requests much faster than
     /// any client would.
-    static let unlimited = ["--auth-rate-limit", "off", "--graphql-rate-limit", "off"]
+    public static let unlimited = ["--auth-rate-limit", "off", "--graphql-rate-limit", "off"]
 
     /// Starts the server, waits (bounded) until it prints the URL it serves on and, with
     /// `signIn`, signs up and logs in the user `tester` for `GraphQLClient(server)`.
-    init(
+    public init(
         schema: String = "Schema/example.graphql", dataDirectory: URL? = nil, extraArguments: [String] = [],
         environment: [String: String] = [:], signIn: Bool = true, startTimeout: Duration = .seconds(60)
     ) async throws {
@@ -50,7 +49,7 @@ final class ServerProcess: @unchecked Sendable {
         if signIn { defaultToken = try await HTTPClient().signIn(baseURL, username: "tester") }
     }
 
-    static func temporaryDirectory() -> URL {
+    public static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tidewater-test-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
@@ -73,16 +72,16 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// What the server has logged so far.
-    func readStderr() -> String {
+    public func readStderr() -> String {
         child.stderr.text
     }
 
-    var graphQLURL: URL { baseURL.appendingPathComponent("graphql") }
+    public var graphQLURL: URL { baseURL.appendingPathComponent("graphql") }
 
     /// SIGTERM, then wait (bounded) for a clean exit; returns the exit status. A stop that does
     /// not finish prints the server's state, and what `context` says of the test's.
     @discardableResult
-    func stop(timeout: Duration = .seconds(20), context: () -> String = { "" }) async -> Int32 {
+    public func stop(timeout: Duration = .seconds(20), context: () -> String = { "" }) async -> Int32 {
         if let status = child.exitStatus { return status }
         child.signal(SIGTERM)
         return await child.finish(within: timeout) { [self] in
@@ -107,12 +106,12 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// SIGKILL: the process gets no chance to clean up.
-    func crash() async {
+    public func crash() async {
         child.signal(SIGKILL)
         _ = await child.finish(within: .seconds(10))
     }
 
-    func removeData() {
+    public func removeData() {
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 
@@ -123,12 +122,12 @@ final class ServerProcess: @unchecked Sendable {
 
 extension ServerProcess {
     /// The change feed's head seq, from `/metrics`.
-    func feedHead() async throws -> Int64 {
+    public func feedHead() async throws -> Int64 {
         Int64(try await metric("tidewater_feed_head_seq"))
     }
 
     /// A sample of `/metrics` by its name.
-    func metric(_ name: String) async throws -> Double {
+    public func metric(_ name: String) async throws -> Double {
         let reply = try await HTTPClient().send("GET", baseURL.appendingPathComponent("metrics"))
         guard let line = reply.text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
             let value = Double(line.split(separator: " ")[1])
@@ -139,12 +138,12 @@ extension ServerProcess {
 
 /// Runs `tidewater <arguments>` (the binary the server tests start) to completion, feeding
 /// `input` to its stdin; killed if it runs past `timeout`.
-func runTidewater(_ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
+public func runTidewater(_ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> CLIResult {
     try await runProcess(ServerProcess.binary, arguments, input: input, timeout: timeout)
 }
 
 /// Runs `body` against a fresh server and always stops it (and removes its data) afterwards.
-func withServer<T>(
+public func withServer<T>(
     schema: String = "Schema/example.graphql", extraArguments: [String] = [], environment: [String: String] = [:],
     signIn: Bool = true, _ body: (ServerProcess, GraphQLClient) async throws -> T
 ) async throws -> T {
