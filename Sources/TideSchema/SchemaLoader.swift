@@ -15,9 +15,13 @@ import TideModel
 public enum SchemaLoader {
     /// Loads the schema file at `path`. An unreadable file is one diagnostic at 1:1.
     public static func load(path: String) throws(SchemaLoadError) -> AppSchema {
-        let source: String
+        try load(source: read(path: path), file: path)
+    }
+
+    /// The text of the schema file at `path`; an unreadable file is one diagnostic at 1:1.
+    public static func read(path: String) throws(SchemaLoadError) -> String {
         do {
-            source = try String(contentsOfFile: path, encoding: .utf8)
+            return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw SchemaLoadError(diagnostics: [
                 SchemaDiagnostic(
@@ -25,7 +29,6 @@ public enum SchemaLoader {
                     message: "cannot read the schema file: \(error.localizedDescription)")
             ])
         }
-        return try load(source: source, file: path)
     }
 
     /// Loads schema text; `file` only labels the diagnostics.

@@ -47,6 +47,8 @@ public struct TidewaterServer: Sendable {
     public let identity: IdentityService
     /// The change-feed consumers that run beside the server (ARCHITECTURE §10).
     public let consumers: [FeedConsumerRunner]
+    /// The annotated SDL the server runs, served as `GET /schema` for clients that mirror it.
+    public let schemaSource: String
     let metrics: ServerMetrics
     let logger: Logger
 
@@ -57,7 +59,9 @@ public struct TidewaterServer: Sendable {
         self.logger = logger
         let schema: AppSchema
         do {
-            schema = try SchemaLoader.load(path: configuration.schemaPath)
+            // Read once: the text that is parsed is the text `GET /schema` serves.
+            schemaSource = try SchemaLoader.read(path: configuration.schemaPath)
+            schema = try SchemaLoader.load(source: schemaSource, file: configuration.schemaPath)
         } catch {
             throw ServerStartupError.schema(error)
         }
@@ -125,7 +129,7 @@ public struct TidewaterServer: Sendable {
                 trustProxy: configuration.trustProxy),
             "/healthz": HealthEndpoint(),
         ]
-        OperationalRoutes(store: store, metrics: metrics, consumers: consumers).register(on: router)
+        OperationalRoutes(store: store, metrics: metrics, consumers: consumers, schemaSource: schemaSource).register(on: router)
         AuthRoutes(
             identity: identity, limiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
             trustProxy: configuration.trustProxy, metrics: metrics

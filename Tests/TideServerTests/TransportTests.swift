@@ -28,6 +28,16 @@ import TideTestSupport
         }
     }
 
+    @Test func schemaRouteServesTheAnnotatedSDL() async throws {
+        try await withServer(signIn: false) { server, client in
+            let reply = try await client.http.send("GET", server.baseURL.appendingPathComponent("schema"))
+            #expect(reply.status == 200)
+            #expect(reply.header("Content-Type") == "application/graphql; charset=utf-8")
+            let file = try String(contentsOf: ServerProcess.packageRoot.appendingPathComponent("Schema/example.graphql"), encoding: .utf8)
+            #expect(reply.text == file, "the directives a client mirrors (@conflict, @set, @encrypted, @index, @auth) are in it")
+        }
+    }
+
     @Test func getRunsQueriesButNotMutations() async throws {
         try await withServer { server, client in
             _ = try await client.data("mutation { createNote(input: {id: \"g1\", title: \"via get\"}) { id } }")

@@ -4,17 +4,28 @@ import NIOCore
 import TideFeed
 import TideStore
 
-/// `GET /metrics`.
+/// `GET /metrics` and `GET /schema`.
 struct OperationalRoutes {
     let store: Store
     let metrics: ServerMetrics
     let consumers: [FeedConsumerRunner]
+    /// The annotated SDL the server runs.
+    let schemaSource: String
 
     func register(on router: Router<TidewaterRequestContext>) {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(store: store.statistics, feedHead: store.feedHead, consumers: consumers))))
+        }
+        // The annotated schema (directives included), for clients that mirror the models, their
+        // conflict strategies and indexes (TideClient). Open like introspection, which already
+        // describes the generated API to anyone.
+        let schema = ByteBuffer(string: schemaSource)
+        router.get("/schema") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/graphql; charset=utf-8"],
+                body: ResponseBody(byteBuffer: schema))
         }
     }
 }
