@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "TideFilterPolicy", targets: ["TideFilterPolicy"]),
         .library(name: "TideNotifications", targets: ["TideNotifications"]),
         .library(name: "TideNotificationProviders", targets: ["TideNotificationProviders"]),
+        .library(name: "TideBackup", targets: ["TideBackup"]),
     ],
     dependencies: [
         .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
@@ -128,6 +129,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Backup and restore of a whole data folder: online SQLite copies + keys in one tar archive.
+        .target(
+            name: "TideBackup",
+            dependencies: ["TideSQLite", "TideStore", "CSodium"],
+            swiftSettings: swiftSettings
+        ),
         // Our GraphQL engine for the generated API: compile + cache documents, execute over the store.
         .target(
             name: "TideGraphQL",
@@ -167,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "tidewater",
             dependencies: [
-                "TideServer", "TideSchema", "TideIdentity", "TideFeed", "TideStore", "TideModel",
+                "TideServer", "TideSchema", "TideIdentity", "TideFeed", "TideStore", "TideModel", "TideBackup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

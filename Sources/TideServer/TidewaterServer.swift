@@ -18,6 +18,7 @@ public enum ServerStartupError: Error, CustomStringConvertible {
     case invalidKeyFile(String, String)
     case store(StoreError)
     case identity(IdentityError)
+    case dataFolder(DataFolderLock.Failure)
 
     public var description: String {
         switch self {
@@ -27,6 +28,7 @@ public enum ServerStartupError: Error, CustomStringConvertible {
         case .invalidKeyFile(let path, let reason): "Key file \(path): \(reason)"
         case .store(let error): "Could not open the store: \(error)"
         case .identity(let error): "Could not open the identity store: \(error)"
+        case .dataFolder(let failure): "\(failure)"
         }
     }
 }
@@ -51,6 +53,8 @@ public struct TidewaterServer: Sendable {
     public let schemaSource: String
     let metrics: ServerMetrics
     let logger: Logger
+    /// Held while this value lives: no second server or restore takes the folder meanwhile.
+    let folderLock: DataFolderLock
 
     /// Loads the schema, opens (and migrates) the store and builds the engine; throws
     /// `ServerStartupError` before anything listens.
@@ -64,6 +68,11 @@ public struct TidewaterServer: Sendable {
             schema = try SchemaLoader.load(source: schemaSource, file: configuration.schemaPath)
         } catch {
             throw ServerStartupError.schema(error)
+        }
+        do {
+            folderLock = try DataFolderLock(directory: configuration.dataDirectory)
+        } catch {
+            throw ServerStartupError.dataFolder(error)
         }
         var storeConfiguration = StoreConfiguration(directory: configuration.dataDirectory, durability: configuration.durability)
         storeConfiguration.tombstoneRetentionSeconds = configuration.tombstoneRetentionSeconds

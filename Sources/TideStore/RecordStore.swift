@@ -42,6 +42,8 @@ public protocol RecordStore: Sendable {
         -> [ChangeSummary]
     /// The oldest `lastSync` from which a delta sync is exact (retention has kept what it needs).
     func deltaSyncHorizon(now: Date) -> Int64
+    /// When the data was last restored from a backup (nil: never): a delta from before it is a base sync.
+    var restorePoint: RestorePoint? { get }
     /// Highest committed feed `seq` (0 when empty).
     var feedHead: Int64 { get }
     /// Feed entries after `seq`, in order, at most `limit`.

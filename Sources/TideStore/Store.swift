@@ -27,6 +27,8 @@ public final class Store: Sendable {
     let counters: StoreCounters
     let isClosed = Atomic<Bool>(false)
     let logger: Logger
+    /// When the database was last restored from a backup (nil: never); see ``RestorePoint``.
+    public let restorePoint: RestorePoint?
 
     /// Opens (creating if needed) the database in `configuration.directory` and migrates it to
     /// `schema`. Throws `StoreError.incompatibleSchema` naming `Model.field` when the stored
@@ -45,6 +47,7 @@ public final class Store: Sendable {
         let connection = try StoreError.wrapping(
             Connection(path: path, readOnly: false, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds))
         var lastMillis: Int64 = 0
+        var restorePoint: RestorePoint?
         do throws(StoreError) {
             try StoreError.wrapping(connection.enableWAL())
             try StoreError.wrapping(
@@ -62,12 +65,16 @@ public final class Store: Sendable {
                     connection.queryFirst("SELECT max(\"_lastChangedAt\") FROM \(table.table)") { $0.optionalInt64(0) })
                 lastMillis = max(lastMillis, (stamp ?? nil) ?? 0)
             }
+            restorePoint = try StoreError.wrapping(Self.latestRestorePoint(connection))
         } catch {
             connection.close()
             throw error
         }
         writerConnection = connection
-        clock = StampClock(newestStoredStamp: lastMillis)
+        self.restorePoint = restorePoint
+        // After a restore, cut-offs start at the restore: a lastSync from before it names the
+        // lost history (RestorePoint), one from after it does not.
+        clock = StampClock(newestStoredStamp: max(lastMillis, restorePoint?.restoredAt ?? 0))
         writer = Writer(
             connection: connection, counters: counters, maxBatchSize: configuration.maxBatchSize, clock: clock, logger: logger)
         readers = ReaderPool(

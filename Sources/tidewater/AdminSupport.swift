@@ -18,16 +18,17 @@ struct DataFolderOptions: ParsableArguments {
             defer { identity.close() }
             return try await body(identity)
         } catch let error as AdminFailure {
-            fail(error.message)
+            failAdmin(error.message)
         } catch let error as IdentityError {
-            fail("\(error)")
+            failAdmin("\(error)")
         }
     }
+}
 
-    private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("tidewater: \(message)\n".utf8))
-        Foundation.exit(1)
-    }
+/// Ends an admin command: `message` as one line on stderr, exit status 1.
+func failAdmin(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("tidewater: \(message)\n".utf8))
+    Foundation.exit(1)
 }
 
 /// A refusal of an admin command, printed without a stack trace.

@@ -13,7 +13,10 @@ struct Tidewater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tidewater",
         abstract: "Tidewater: an offline-first GraphQL backend over SQLite.",
-        subcommands: [Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self, SearchCommand.self]
+        subcommands: [
+            Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self, SearchCommand.self,
+            BackupCommand.self, RestoreCommand.self,
+        ]
     )
 }
 

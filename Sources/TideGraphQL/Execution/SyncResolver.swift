@@ -129,6 +129,10 @@ extension Resolvers {
         if let given = lastSync, given < store.deltaSyncHorizon(now: now) {
             lastSync = nil
             reason = "lastSync is older than the retention of tombstones and the change feed"
+        } else if let given = lastSync, let restore = store.restorePoint, given < restore.restoredAt {
+            // The client may hold changes the restore threw away (RestorePoint): start over.
+            lastSync = nil
+            reason = "the server's data was restored from a backup taken at \(Self.iso8601(restore.backupTakenAt))"
         } else if let given = lastSync, let user = access.principal.user, user.groupsChangedAt > given {
             // Records readable through a group the caller has left did not change, so no delta
             // would name them: start over, and the client keeps only what this sync returns.
@@ -136,6 +140,11 @@ extension Resolvers {
             reason = "the caller's groups changed since lastSync"
         }
         return SyncState(startedAt: max(store.syncCutoff(), lastSync ?? 0), lastSync: lastSync, baseReason: reason)
+    }
+
+    /// Epoch milliseconds as ISO 8601 (UTC), for messages.
+    private static func iso8601(_ milliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
     }
 
     /// A removal: the last image the caller could read, as a tombstone at the record's current

@@ -33,5 +33,14 @@ enum StoreMigrations {
                     PRIMARY KEY ("model", "field")
                 ) WITHOUT ROWID;
                 """),
+        Migration(
+            name: "0002-restore-points",
+            sql: """
+                CREATE TABLE "_restore_points"(
+                    "restored_at" INTEGER NOT NULL,
+                    "backup_taken_at" INTEGER NOT NULL,
+                    "backup_feed_head" INTEGER NOT NULL
+                );
+                """),
     ])
 }
