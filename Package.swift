@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TideIdentity", targets: ["TideIdentity"]),
         .library(name: "TideFeed", targets: ["TideFeed"]),
         .library(name: "TideServer", targets: ["TideServer"]),
+        .library(name: "TideClient", targets: ["TideClient"]),
         .library(name: "TideFilterPolicy", targets: ["TideFilterPolicy"]),
         .library(name: "TideNotifications", targets: ["TideNotifications"]),
         .library(name: "TideNotificationProviders", targets: ["TideNotificationProviders"]),
@@ -38,8 +39,12 @@ let package = Package(
         // Tests only: child processes without Foundation's descriptor leaks (Tests/…/ChildProcess.swift).
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
-        // Tests only: the HTTP client of the server tests (Tests/…/HTTPClient.swift).
+        // The client library's HTTP transport, and the tests' HTTP client.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The client library's local store (DatabasePool, ValueObservation).
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The client library's WebSocket (graphql-transport-ws) transport.
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         // Notifications: the rules file (YAML with node marks and duplicate-key errors), templates,
         // provider tokens (RS256, ES256, HMAC) and the SMTP client's TLS.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -198,6 +203,24 @@ let package = Package(
             path: "Tests/TideTestSupport",
             swiftSettings: swiftSettings
         ),
+        // The offline-first client library: local store, outbox, sync engine, conflicts. Knows the
+        // server only through the wire contract (never TideStore, TideGraphQL, TideServer, TideIdentity).
+        .target(
+            name: "TideClient",
+            dependencies: [
+                "TideModel", "TideSchema", "TideCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideFilterPolicyTests", dependencies: ["TideFilterPolicy", "TideModel"],
@@ -237,6 +260,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TideClientTests",
+            dependencies: [
+                "TideClient", "TideModel", "TideSchema", "TideCrypto", "TideTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,290 @@
+import Foundation
+import Synchronization
+import TideModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends the outbox (ARCHITECTURE §9.1): the first entry of each record, records side by side
+/// (up to `concurrency` requests at once: the server commits a document's root fields one after
+/// another, so one request per write, many in flight, is what drains fast), each answer applied
+/// as it comes, in batches of one transaction.
+///
+/// It cannot wedge: a transient failure puts the entry back with a jittered backoff (honouring
+/// `Retry-After`); a permanent one parks it with its reason, and only the entries behind it for
+/// the same record wait; a conflict goes to the model's ``ConflictResolver``.
+///
+/// One process sends a store's outbox at a time (an `flock` beside the database), so that
+/// entries another live process has in flight are never sent twice; the lock dies with its
+/// process, and the next sender puts entries left in flight back to pending.
+final class OutboxSender: Sendable {
+    struct Report: Sendable, Hashable {
+        /// Entries the server took (or that were settled: a delete of a deleted record).
+        var sent = 0
+        var parked = 0
+        /// Conflicts resolved (each also recorded in the store).
+        var conflicts = 0
+        /// Entries still waiting (in backoff) when the drain ended.
+        var remaining = 0
+        /// Set when the server could not be reached: the drain stopped.
+        var unreachable: String?
+        /// Set when the credentials were refused and could not be refreshed: the drain stopped.
+        var unauthenticated: String?
+        /// Another process holds the send lock (a `tide watch` of the same profile).
+        var lockedByOtherProcess = false
+    }
+
+    private let store: LocalStore
+    private let remote: Remote
+    private let resolvers: [String: ConflictResolver]
+    private let transform: TransformPipeline
+    private let concurrency: Int
+    private let lock: SendLock
+
+    init(store: LocalStore, remote: Remote, resolvers: [String: ConflictResolver], transform: TransformPipeline, concurrency: Int) {
+        self.store = store
+        self.remote = remote
+        self.resolvers = resolvers
+        self.transform = transform
+        self.concurrency = max(1, concurrency)
+        lock = SendLock(path: store.path + ".send.lock")
+    }
+
+    /// Sends every entry that is due. With `deadline`, entries in backoff are waited for until
+    /// then; without, the drain ends when nothing is due now. Stops early when the server is
+    /// unreachable or the credentials are refused.
+    func drain(until deadline: ContinuousClock.Instant? = nil, onProgress: (@Sendable (Report) -> Void)? = nil) async -> Report {
+        var report = Report()
+        // Another process sending this outbox finishes its drain soon; a live one holds the
+        // lock only while entries are due.
+        while !lock.acquire() {
+            guard let deadline, ContinuousClock.now + .milliseconds(100) < deadline else {
+                report.lockedByOtherProcess = true
+                return report
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        defer { lock.release() }
+        try? await store.recoverInFlight()
+        let results = LockedBox<[SentEntry]>([])
+        let (wakeups, wake) = AsyncStream<Void>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            var busy = Set<RecordKey>()
+            var wakeIterator = wakeups.makeAsyncIterator()
+            var stopping = false
+            while true {
+                if !stopping, !Task.isCancelled, busy.count < concurrency {
+                    let claimed = (try? await store.claimDue(now: LocalStore.nowMillis(), limit: concurrency - busy.count, busy: busy)) ?? []
+                    for entry in claimed {
+                        busy.insert(RecordKey(entry))
+                        group.addTask {
+                            let sent = await self.send(entry)
+                            results.withLock { $0.append(sent) }
+                            wake.yield()
+                        }
+                    }
+                }
+                if busy.isEmpty {
+                    guard !stopping, !Task.isCancelled, let deadline, let due = try? await store.nextDue() else { break }
+                    let wait = Double(max(0, due - LocalStore.nowMillis())) / 1000
+                    guard ContinuousClock.now + .seconds(wait) < deadline else { break }
+                    try? await Task.sleep(for: .seconds(wait))
+                    continue
+                }
+                _ = await wakeIterator.next()
+                let batch = results.withLock { taken in
+                    defer { taken = [] }
+                    return taken
+                }
+                guard !batch.isEmpty else { continue }
+                do {
+                    try await store.applyOutcomes(batch)
+                } catch {
+                    // The store failed (disk full): stop; the entries stay in flight and the next
+                    // sender puts them back.
+                    stopping = true
+                }
+                for item in batch {
+                    busy.remove(RecordKey(item.entry))
+                    Self.tally(item, into: &report)
+                }
+                if report.unreachable != nil || report.unauthenticated != nil { stopping = true }
+                onProgress?(report)
+            }
+        }
+        report.remaining = (try? await store.outboxCounts().pending) ?? 0
+        return report
+    }
+
+    private static func tally(_ item: SentEntry, into report: inout Report) {
+        if item.resolution != nil { report.conflicts += 1 }
+        switch item.outcome {
+        case .acknowledged, .settledDeleted, .dropped: report.sent += 1
+        case .parked: report.parked += 1
+        case .transient(let reason, _, let unreachable):
+            if unreachable { report.unreachable = reason }
+        case .unauthenticated: report.unauthenticated = "the server refused the credentials and they could not be renewed"
+        case .resend: break
+        }
+    }
+
+    // MARK: - One send
+
+    private func send(_ entry: OutboxEntry) async -> SentEntry {
+        guard let description = try? store.schema.model(entry.model), let resolver = resolvers[entry.model] else {
+            return SentEntry(entry: entry, outcome: .parked(reason: "unknown model \(entry.model)", server: nil), resolution: nil)
+        }
+        let model = description.model
+        let documents = description.documents
+        var input: [String: JSONValue]
+        let document: String?
+        let field: String?
+        do {
+            switch entry.operation {
+            case .create:
+                input = try transform.outgoing(entry.fields, model: model, recordID: entry.recordID)
+                (document, field) = (documents.create, description.operations.create)
+            case .update:
+                input = try transform.outgoing(entry.fields, model: model, recordID: entry.recordID)
+                input[Record.MetaField.version] = .int(entry.baseVersion ?? 0)
+                (document, field) = (documents.update, description.operations.update)
+            case .delete:
+                input = [Record.MetaField.version: .int(entry.baseVersion ?? 0)]
+                (document, field) = (documents.delete, description.operations.delete)
+            }
+        } catch {
+            return park(entry, "the field transform refused the write: \(error)")
+        }
+        guard let document, let field else { return park(entry, "the schema has no \(entry.operation.rawValue) mutation for \(model.name)") }
+        input[Record.MetaField.id] = .string(entry.recordID)
+
+        let response: GraphQLResponse
+        do {
+            response = try await remote.execute(document, ["input": .object(input)])
+        } catch {
+            return SentEntry(entry: entry, outcome: Self.outcome(of: error), resolution: nil)
+        }
+        if let value = response.data?[field], case .object = value, let record = description.record(fromWire: value) {
+            return SentEntry(
+                entry: entry, outcome: .acknowledged(transform.incoming(record, model: model)),
+                resolution: Self.serverMerge(response, field: field, version: record.version))
+        }
+        guard let error = response.firstError else { return park(entry, "the server answered without the record") }
+        switch error.code {
+        case "ConflictUnhandled":
+            guard let data = error.data, let server = description.record(fromWire: data) else {
+                return park(entry, "conflict with a record you may no longer read")
+            }
+            return await resolve(entry, server: transform.incoming(server, model: model), resolver: resolver)
+        case "CONDITION_FAILED" where entry.operation == .create:
+            // A create without a condition fails only when the id is taken.
+            return await settleTakenID(entry, description: description, resolver: resolver)
+        case "NOT_FOUND":
+            return await resolve(entry, server: nil, resolver: resolver)
+        case "RATE_LIMITED", "INTERNAL", "INTERNAL_SERVER_ERROR":
+            return SentEntry(entry: entry, outcome: .transient(reason: error.description, retryAfter: nil, unreachable: false), resolution: nil)
+        default:
+            return park(entry, error.description)
+        }
+    }
+
+    /// A create answered "the id is taken": the server's record is fetched. When this entry may
+    /// have been sent before, the record is ours (the earlier answer was lost) and the write is
+    /// acknowledged; otherwise someone else holds the id: a conflict.
+    private func settleTakenID(_ entry: OutboxEntry, description: ModelDescription, resolver: ConflictResolver) async -> SentEntry {
+        guard let document = description.documents.get, let field = description.operations.get else {
+            return park(entry, "the id \(entry.recordID) is taken")
+        }
+        let response: GraphQLResponse
+        do {
+            response = try await remote.execute(document, ["id": .string(entry.recordID)])
+        } catch {
+            return SentEntry(entry: entry, outcome: Self.outcome(of: error), resolution: nil)
+        }
+        if let value = response.data?[field], case .object = value, let record = description.record(fromWire: value) {
+            let server = transform.incoming(record, model: description.model)
+            if entry.attempts > 1 { return SentEntry(entry: entry, outcome: .acknowledged(server), resolution: nil) }
+            return await resolve(entry, server: server, resolver: resolver)
+        }
+        if response.firstError?.code == "FORBIDDEN" {
+            return park(entry, "the id \(entry.recordID) is taken by a record you may not read")
+        }
+        // No live record: a tombstone holds the id.
+        if entry.attempts > 1 { return SentEntry(entry: entry, outcome: .settledDeleted, resolution: nil) }
+        return park(entry, "the id \(entry.recordID) is taken by a deleted record")
+    }
+
+    private func resolve(_ entry: OutboxEntry, server: Record?, resolver: ConflictResolver) async -> SentEntry {
+        let local = try? await store.get(model: entry.model, id: entry.recordID)
+        let (outcome, resolution) = await resolver.resolve(entry, server: server, local: local)
+        return SentEntry(entry: entry, outcome: outcome, resolution: resolution)
+    }
+
+    private func park(_ entry: OutboxEntry, _ reason: String) -> SentEntry {
+        SentEntry(entry: entry, outcome: .parked(reason: reason, server: nil), resolution: nil)
+    }
+
+    private static func outcome(of error: TransportError) -> SendOutcome {
+        switch error {
+        case .unreachable:
+            return .transient(reason: error.description, retryAfter: nil, unreachable: true)
+        case .throttled, .serverError:
+            return .transient(reason: error.description, retryAfter: error.retryAfter, unreachable: false)
+        case .unauthenticated:
+            return .unauthenticated
+        case .rejected(let status, let body):
+            return .parked(reason: "HTTP \(status): \(body.prefix(200))", server: nil)
+        }
+    }
+
+    /// The server merged a stale update (AUTOMERGE, `extensions.merged`): recorded like any
+    /// resolution, with the fields it dropped.
+    private static func serverMerge(_ response: GraphQLResponse, field: String, version: Int64) -> PendingResolution? {
+        guard let merged = response.extensions?["merged"]?.arrayValue,
+            let entry = merged.first(where: { $0["path"]?[0]?.stringValue == field })
+        else { return nil }
+        let dropped = entry["dropped"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return PendingResolution(
+            strategy: "server-automerge", outcome: "merged",
+            detail: dropped.isEmpty ? "nothing dropped" : "dropped: " + dropped.joined(separator: ", "), serverVersion: version)
+    }
+}
+
+/// An exclusive `flock` on a file beside the store, held while a process sends its outbox.
+final class SendLock: Sendable {
+    private let path: String
+    private let descriptor = Mutex<Int32?>(nil)
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Takes the lock without waiting; false while another process, or another drain of this
+    /// one, holds it.
+    func acquire() -> Bool {
+        descriptor.withLock { held in
+            if held != nil { return false }
+            guard let fd = try? PrivateFile.openLock(path) else { return false }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                close(fd)
+                return false
+            }
+            held = fd
+            return true
+        }
+    }
+
+    func release() {
+        descriptor.withLock { held in
+            guard let fd = held else { return }
+            flock(fd, LOCK_UN)
+            close(fd)
+            held = nil
+        }
+    }
+
+    deinit {
+        release()
+    }
+}

@@ -1,0 +1,62 @@
+import NIOCore
+import NIOHTTP1
+import TideModel
+
+/// A GraphQL error as the server reports it (ARCHITECTURE §3): `extensions.code`, and for
+/// `ConflictUnhandled` the current server record in `extensions.data`.
+struct GraphQLFailure: Sendable, Hashable, CustomStringConvertible {
+    var message: String
+    var code: String?
+    var data: JSONValue?
+
+    init(_ value: JSONValue) {
+        message = value["message"]?.stringValue ?? value.jsonString
+        code = value["extensions"]?["code"]?.stringValue
+        data = value["extensions"]?["data"]
+    }
+
+    init(message: String, code: String?) {
+        self.message = message
+        self.code = code
+    }
+
+    var description: String { code.map { "\($0): \(message)" } ?? message }
+}
+
+/// A GraphQL answer: `data`, `errors` and the top-level `extensions` (`merged`, `baseSync`).
+struct GraphQLResponse: Sendable {
+    var data: JSONValue?
+    var errors: [GraphQLFailure]
+    var extensions: JSONValue?
+
+    init(_ body: JSONValue) {
+        data = body["data"]
+        errors = body["errors"]?.arrayValue?.map(GraphQLFailure.init) ?? []
+        extensions = body["extensions"]
+    }
+
+    /// The first error's code, when there are errors.
+    var firstError: GraphQLFailure? { errors.first }
+}
+
+/// `POST /graphql` with a bearer token.
+struct GraphQLHTTP: Sendable {
+    let http: HTTPTransport
+
+    func execute(_ document: String, variables: [String: JSONValue], token: String) async throws(TransportError) -> GraphQLResponse {
+        let body: JSONValue = ["query": .string(document), "variables": .object(variables)]
+        let reply = try await http.exchange(
+            .POST, "graphql", body: body, headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
+        guard let json = reply.json, case .object = json else {
+            throw .rejected(status: reply.status, body: reply.text)
+        }
+        let response = GraphQLResponse(json)
+        if reply.status != 200, response.errors.isEmpty { throw .rejected(status: reply.status, body: reply.text) }
+        // A token that expired between the check and the request reads as 401 above; an
+        // answer with UNAUTHENTICATED in it is the same thing.
+        if let error = response.errors.first(where: { $0.code == "UNAUTHENTICATED" }) {
+            throw .unauthenticated(error.message)
+        }
+        return response
+    }
+}
