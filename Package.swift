@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TideFeed", targets: ["TideFeed"]),
         .library(name: "TideServer", targets: ["TideServer"]),
         .library(name: "TideClient", targets: ["TideClient"]),
+        .executable(name: "tide", targets: ["tide"]),
         .library(name: "TideFilterPolicy", targets: ["TideFilterPolicy"]),
         .library(name: "TideNotifications", targets: ["TideNotifications"]),
         .library(name: "TideNotificationProviders", targets: ["TideNotificationProviders"]),
@@ -36,7 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
-        // Tests only: child processes without Foundation's descriptor leaks (Tests/…/ChildProcess.swift).
+        // Child processes without Foundation's descriptor leaks: the tests' servers, the `tide`
+        // runs of a scenario.
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         // The client library's HTTP transport, and the tests' HTTP client.
@@ -46,7 +48,7 @@ let package = Package(
         // The client library's WebSocket (graphql-transport-ws) transport.
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         // Notifications: the rules file (YAML with node marks and duplicate-key errors), templates,
-        // provider tokens (RS256, ES256, HMAC) and the SMTP client's TLS.
+        // provider tokens (RS256, ES256, HMAC) and the SMTP client's TLS; `tide scenario` files (Yams).
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -217,6 +219,27 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `tide scenario`: YAML scenarios of several clients, each step a run of `tide`.
+        .target(
+            name: "TideScenario",
+            dependencies: [
+                "TideModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The terminal client (ARCHITECTURE §9.2).
+        .executableTarget(
+            name: "tide",
+            dependencies: [
+                "TideClient", "TideScenario", "TideModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
