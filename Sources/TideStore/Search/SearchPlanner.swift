@@ -23,23 +23,14 @@ struct SearchPlanner {
     }
 
     func compile(_ filter: SearchFilter) throws(StoreError) -> SQLFragment {
-        switch filter {
-        case .and(let subs):
-            var parts: [SQLFragment] = []
-            for sub in subs { parts.append(try compile(sub)) }
-            return .all(parts)
-        case .or(let subs):
-            if subs.isEmpty { return .true }
-            var parts: [SQLFragment] = []
-            for sub in subs { parts.append(try compile(sub)) }
-            return .any(parts)
-        case .not(let sub):
-            return .not(try compile(sub))
-        case .compare(let expression):
-            return try SQLFilterCompiler(table: table).compile(expression)
-        case .text(let field, let text):
-            guard case .sql(let sql, let bindings) = matches(try expression(field, text), ranked: false) else { return .false }
-            return SQLFragment("\(table.table).\"id\" IN (\(sql))", bindings)
+        try SQLFragment.compile(filter) { leaf throws(StoreError) in
+            switch leaf {
+            case .compare(let expression):
+                return try SQLFilterCompiler(table: table).compile(expression)
+            case .text(let field, let text):
+                guard case .sql(let sql, let bindings) = matches(try expression(field, text), ranked: false) else { return .false }
+                return SQLFragment("\(table.table).\"id\" IN (\(sql))", bindings)
+            }
         }
     }
 
