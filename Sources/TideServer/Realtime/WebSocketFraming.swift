@@ -38,10 +38,9 @@ struct WebSocketFraming {
         case .connectionClose:
             if isClosing { return .closed(echo: nil) }
             isClosing = true
-            var data = frame.unmaskedData
-            var echo = ByteBufferAllocator().buffer(capacity: 2)
-            if let code = data.readWebSocketErrorCode() { echo.write(webSocketErrorCode: code) }
-            return .closed(echo: WebSocketFrame(fin: true, opcode: .connectionClose, data: echo))
+            // The client has closed its side: a close frame it got wrong is answered with the
+            // code saying why instead of an echo, and the handshake is over either way.
+            return .closed(echo: Self.answer(toClose: frame.unmaskedData))
         case .ping:
             guard frame.fin else { return .fail(CloseReason(code: 1002, reason: "Fragmented control frame")) }
             return isClosing ? .none : .reply(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
@@ -58,6 +57,28 @@ struct WebSocketFraming {
         default:
             return .fail(CloseReason(code: 1002, reason: "Unknown opcode"))
         }
+    }
+
+    /// The close frame that answers a client's: its code echoed, or none when it sent none
+    /// (RFC 6455 §5.5.1); 1002 for a one-byte body or a code no endpoint may send (§7.4: below
+    /// 1000, 1004-1006, 1015 and the rest reserved up to 2999, or past 4999), 1007 for a reason
+    /// that is not UTF-8 (§8.1).
+    static func answer(toClose body: ByteBuffer) -> WebSocketFrame {
+        var body = body
+        var answer = ByteBufferAllocator().buffer(capacity: 2)
+        switch body.readInteger(as: UInt16.self) {
+        case nil where body.readableBytes == 1:
+            answer.write(webSocketErrorCode: .protocolError)
+        case nil:
+            break
+        case let code? where !(1000...1003 ~= code || 1007...1014 ~= code || 3000...4999 ~= code):
+            answer.write(webSocketErrorCode: .protocolError)
+        case _ where String(validating: body.readableBytesView, as: UTF8.self) == nil:
+            answer.write(webSocketErrorCode: .dataInconsistentWithMessage)
+        case let code?:
+            answer.writeInteger(code)
+        }
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: answer)
     }
 
     /// The server sends its close frame now.

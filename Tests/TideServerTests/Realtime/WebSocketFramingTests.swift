@@ -78,6 +78,26 @@ import TideTestSupport
         }
     }
 
+    /// Autobahn's cases 7.3 (one-byte body), 7.5 (reason not UTF-8), 7.7 and 7.9 (codes).
+    @Test func aCloseFrameTheClientGotWrongIsAnsweredWithWhy() {
+        func answer(_ body: [UInt8]) -> [UInt8]? {
+            var framing = WebSocketFraming(maxMessageBytes: 64)
+            guard case .closed(let echo?) = framing.receive(frame(.connectionClose, body)) else { return nil }
+            return Array(echo.data.readableBytesView)
+        }
+        func code(_ code: UInt16, _ reason: [UInt8] = []) -> [UInt8] { [UInt8(code >> 8), UInt8(code & 0xFF)] + reason }
+        #expect(answer([]) == [])
+        #expect(answer([0x03]) == code(1002))
+        for valid: UInt16 in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
+            #expect(answer(code(valid, Array("fine é".utf8))) == code(valid), "code \(valid)")
+        }
+        for invalid: UInt16 in [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
+            #expect(answer(code(invalid)) == code(1002), "code \(invalid)")
+        }
+        #expect(answer(code(1000, [0xFF, 0xFE])) == code(1007))
+        #expect(answer(code(1000, [0xED, 0xA0, 0x80])) == code(1007))
+    }
+
     @Test func aFragmentedInitIsAcknowledged() async throws {
         try await withServer { server, client in
             let socket = try await GraphQLSocket.connect(server)
