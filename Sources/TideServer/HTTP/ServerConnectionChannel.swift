@@ -56,6 +56,8 @@ struct ServerConnectionChannel: ServerChildChannel {
         return channel.eventLoop.makeCompletedFuture {
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: environment.configuration.maxMessageBytes,
+                // RealtimeConnection answers frame errors itself (at most one close frame).
+                enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     // Another path goes on as a plain request, which HTTPExchangeHandler answers.
                     guard Self.isGraphQLPath(head) else { return channel.eventLoop.makeSucceededFuture(nil) }

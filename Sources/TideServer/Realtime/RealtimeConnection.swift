@@ -168,10 +168,18 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A broken socket or a frame NIO could not decode (WebSocketProtocolErrorHandler has
-        // already answered that one): either way the connection is over.
+        // A broken socket or a frame NIO could not decode: either way the connection is over,
+        // since the decoder reads nothing more. A frame error is answered with a close frame
+        // saying why, unless ours is already out: RFC 6455 allows one close frame, so the
+        // upgrader's own error handler (which would send a second) is off.
+        let closeFrameSent: Bool
+        if case .closing = phase { closeFrameSent = true } else { closeFrameSent = false }
         end()
-        context.close(promise: nil)
+        guard let error = error as? NIOWebSocketError, !closeFrameSent else { return context.close(promise: nil) }
+        var data = context.channel.allocator.buffer(capacity: 2)
+        data.write(webSocketErrorCode: error == .invalidFrameLength ? .messageTooLarge : .protocolError)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     // MARK: - Client messages
