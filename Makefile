@@ -4,7 +4,7 @@ SCHEMA ?= Schema/example.graphql
 DATA ?= ./tidewater-data
 PORT ?= 4000
 
-.PHONY: deps build serve test conformance realtime bench fanout clean
+.PHONY: deps build serve test conformance realtime fuzz bench fanout clean
 
 deps:
 	@bash Tools/install-deps.sh
@@ -19,7 +19,7 @@ serve: deps
 
 ## Install what is missing, build, and run the whole test suite (Swift tests, then the
 ## independent checks: graphql-core conformance, Python gql subscriptions, the field-encryption
-## vectors against their libsodium-free generator). The notification tests start
+## vectors against their libsodium-free generator, a short fuzz run). The notification tests start
 ## Tools/notifications/receivers.py (aiosmtpd, hypercorn) from its own venv.
 test: deps
 	swift build
@@ -28,6 +28,14 @@ test: deps
 	bash Tools/conformance/run.sh
 	bash Tools/realtime/run.sh
 	bash Tools/crypto-vectors/run.sh
+	bash Tools/fuzz/run.sh
+
+## A long fuzz run (Tools/fuzz/run.sh; REQUESTS exchanges): generated GraphQL, malformed bodies,
+## raw WebSocket frames, slow requests against a fresh server.
+REQUESTS ?= 10000
+fuzz: deps
+	swift build --product tidewater
+	bash Tools/fuzz/run.sh --requests $(REQUESTS) --examples 1000
 
 ## graphql-core (the reference implementation) against a running server: introspection and
 ## the Amplify-style documents in Fixtures/documents/.
