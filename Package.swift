@@ -271,7 +271,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "TideCryptoTests", dependencies: ["TideCrypto", "TideModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideIdentityTests", dependencies: ["TideIdentity", "TideSQLite", "TideCrypto", "TideModel"],
             swiftSettings: swiftSettings),
