@@ -35,7 +35,7 @@ test: deps
 REQUESTS ?= 10000
 fuzz: deps
 	swift build --product tidewater
-	bash Tools/fuzz/run.sh --requests $(REQUESTS) --examples 1000
+	bash Tools/fuzz/run.sh --requests $(REQUESTS) --examples 500
 
 ## graphql-core (the reference implementation) against a running server: introspection and
 ## the Amplify-style documents in Fixtures/documents/.

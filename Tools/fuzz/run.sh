@@ -23,7 +23,7 @@ source "$root/Tools/lib/serve.sh"
 start_tidewater --http-idle-timeout "$idle" --ws-init-timeout 2 --graphql-rate-limit off --auth-rate-limit off
 status=0
 "$venv/bin/python" "$root/Tools/fuzz/fuzz.py" "$url" --pid "$tidewater_pid" --data "$tidewater_data/db" \
-  --bin "${TIDEWATER_BIN:-$root/.build/debug/tidewater}" --idle "$idle" --requests 1000 --examples 150 "$@" || status=$?
+  --bin "${TIDEWATER_BIN:-$root/.build/debug/tidewater}" --idle "$idle" --requests 1000 --examples 80 "$@" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "tidewater's stderr (last 40 lines):"
   tail -n 40 "$tidewater_data/stderr"

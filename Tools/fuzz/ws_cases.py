@@ -17,8 +17,8 @@ MAX_MESSAGE = 1 << 20
 # Codes a client may put in a close frame (RFC 6455 §7.4.1-2, and 1012-1014 from the IANA registry): the rest is a protocol error.
 VALID_CLOSE = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999]
 INVALID_CLOSE = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535]
-# Every code the server may close with, and what it means.
-SERVER_CODES = {1000, 1001, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4430}
+# Every code the server may close with (1005: no code, the echo of a client's close without one).
+SERVER_CODES = {1005, 1000, 1001, 1002, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4430}
 
 
 def _open(host, port, **kw):
