@@ -85,8 +85,9 @@ let package = Package(
         .target(
             name: "TideNotifications",
             dependencies: [
-                "TideModel", "TideFilterPolicy", "TideStore",
+                "TideModel", "TideFilterPolicy", "TideStore", "TideSQLite", "TideFeed",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -255,8 +256,11 @@ let package = Package(
         .testTarget(
             name: "TideNotificationProvidersTests",
             dependencies: [
-                "TideNotificationProviders", "TideNotifications", "TideModel", "TideTestSupport",
+                "TideNotificationProviders", "TideNotifications", "TideModel", "TideTestSupport", "TideStore", "TideFeed",
+                "TideSchema",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "TideSchemaTests", dependencies: ["TideSchema"], swiftSettings: swiftSettings),

@@ -43,3 +43,5 @@ public struct ProviderSetupError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var description: String { "\(provider): \(reason)" }
 }
+
+extension ProviderSet: ProviderDirectory {}

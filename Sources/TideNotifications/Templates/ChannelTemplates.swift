@@ -38,7 +38,11 @@ public struct ChannelTemplates: Sendable {
 
     /// The message of `channel` for `event`: the fields providers send.
     public func render(_ channel: NotificationChannel, _ event: NotificationEvent) -> RenderedMessage {
-        let json = event.json
+        render(channel, json: event.json)
+    }
+
+    /// The message of `channel` for an event's JSON (as the ledger keeps it).
+    public func render(_ channel: NotificationChannel, json: JSONValue) -> RenderedMessage {
         switch channel {
         case .push:
             return RenderedMessage(title: push?.title?.render(json), body: push?.body.render(json) ?? "")
