@@ -183,6 +183,7 @@ let package = Package(
             name: "tidewater",
             dependencies: [
                 "TideServer", "TideSchema", "TideIdentity", "TideFeed", "TideStore", "TideModel", "TideBackup",
+                "TideNotifications",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -283,6 +284,7 @@ let package = Package(
             name: "TideServerTests",
             dependencies: [
                 "TideServer", "TideSchema", "TideStore", "TideModel", "TideIdentity", "TideCrypto", "TideTestSupport",
+                "TideNotifications",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -15,7 +15,7 @@ struct Tidewater: AsyncParsableCommand {
         abstract: "Tidewater: an offline-first GraphQL backend over SQLite.",
         subcommands: [
             Serve.self, SchemaCommand.self, UsersCommand.self, APIKeysCommand.self, KeysCommand.self, SearchCommand.self,
-            BackupCommand.self, RestoreCommand.self,
+            BackupCommand.self, RestoreCommand.self, DeliveriesCommand.self, EndpointsCommand.self,
         ]
     )
 }
