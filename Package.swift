@@ -183,8 +183,10 @@ let package = Package(
             name: "tidewater",
             dependencies: [
                 "TideServer", "TideSchema", "TideIdentity", "TideFeed", "TideStore", "TideModel", "TideBackup",
-                "TideNotifications",
+                "TideNotifications", "TideNotificationProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -192,7 +194,7 @@ let package = Package(
         ),
 
         // What several test targets share: child processes, bounded waits, real `tidewater serve`
-        // processes and an HTTP/GraphQL client for them.
+        // processes and an HTTP/GraphQL client for them, the notification receivers.
         .target(
             name: "TideTestSupport",
             dependencies: [

@@ -113,7 +113,18 @@ public struct TidewaterServer: Sendable {
 
     /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
     /// closes the store cleanly. `onListening` receives the bound port.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    ///
+    /// - Parameters:
+    ///   - consumers: more feed consumers to run beside the built-in ones (the executable wires
+    ///     the notification fan-out this way, so the server does not depend on it); their lag
+    ///     shows in `/metrics`.
+    ///   - services: more services to run until shutdown, stopped before the consumers (the
+    ///     notification sender).
+    public func run(
+        consumers extraConsumers: [FeedConsumerRunner] = [], services extraServices: [any Service] = [],
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let consumers = consumers + extraConsumers
         let router = Router(context: TidewaterRequestContext.self)
         router.middlewares.add(ProblemMiddleware())
         let authenticate: Authenticate = { [identity] credentials throws(AuthenticationFailure) in
@@ -171,7 +182,7 @@ public struct TidewaterServer: Sendable {
             configuration: .init(
                 // Stopped in reverse order: the server first, the consumers last (their final
                 // checkpoints are saved before the store closes).
-                services: consumers.map { .init(service: $0) } + [
+                services: consumers.map { .init(service: $0) } + extraServices.map { .init(service: $0) } + [
                     .init(service: maintenance),
                     .init(service: hub),
                     .init(service: app),

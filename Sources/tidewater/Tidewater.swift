@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
+import TideFeed
 import TideModel
 import TideSchema
 import TideServer
@@ -53,6 +55,8 @@ struct Serve: AsyncParsableCommand {
     var wsMaxConnections: Int?
     @Option(help: "WebSocket: subscriptions and running operations per connection. Default: 100")
     var wsMaxOperations: Int?
+    @Option(help: "A notification rules file (docs/NOTIFICATIONS.md): push, email, SMS and webhooks from data changes.")
+    var notifications: String?
 
     func validate() throws {
         if let httpIdleTimeout, !(httpIdleTimeout > 0) {
@@ -92,15 +96,32 @@ struct Serve: AsyncParsableCommand {
         if let wsMaxOperations { configuration.realtime.maxOperationsPerConnection = wsMaxOperations }
 
         bootstrapLogging(defaultLevel: .info)
+        // A bad rules file stops the start before anything is opened or listens.
+        let setup: NotificationsSetup?
+        do {
+            setup = try notifications.map { try NotificationsSetup.load(path: $0, schemaPath: configuration.schemaPath) }
+        } catch {
+            throw ExitCode(1)
+        }
         let server: TidewaterServer
+        var consumers: [FeedConsumerRunner] = []
+        var services: [any Service] = []
         do {
             server = try TidewaterServer(configuration: configuration)
+            if let setup {
+                let logger = Logger(label: "tidewater.notifications")
+                let (consumer, sender) = try setup.services(
+                    store: server.store, identity: server.identity, dataDirectory: configuration.dataDirectory, logger: logger)
+                consumers.append(consumer)
+                services.append(sender)
+            }
         } catch {
             FileHandle.standardError.write(Data("tidewater: \(error)\n".utf8))
             throw ExitCode(1)
         }
         let host = configuration.host
-        try await server.run { port in
+        defer { if let setup { Task { await setup.providers.shutdown() } } }
+        try await server.run(consumers: consumers, services: services) { port in
             // Written unbuffered: tests and scripts wait for this line to learn the port.
             FileHandle.standardOutput.write(Data("Tidewater is serving http://\(host):\(port)/graphql\n".utf8))
         }

@@ -1,6 +1,7 @@
 import Testing
 import TideModel
 import TideNotifications
+import TideTestSupport
 
 @testable import TideNotificationProviders
 

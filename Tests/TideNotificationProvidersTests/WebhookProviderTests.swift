@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TideModel
 import TideNotifications
+import TideTestSupport
 
 @testable import TideNotificationProviders
 

@@ -371,11 +371,15 @@ class MailHandler:
         for name in ("message-id", "date", "from", "to", "subject", "mime-version"):
             if parsed[name] is None:
                 entry["problems"].append(f"no {name} header")
+        # "accepted": whether the server took responsibility for the message (a 250 after the
+        # data); a scripted refusal is recorded with false, a hang with "unknown".
         answer = next_answer("smtp-data")
         if answer:
+            entry["accepted"] = "unknown" if answer.get("hang") else False
             if answer.get("hang"):
                 await asyncio.sleep(answer.get("seconds", 300))
             return f"{answer.get('code', 451)} {answer.get('text', 'scripted')}"
+        entry["accepted"] = True
         return "250 Message accepted for delivery"
 
 

@@ -1,26 +1,23 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Testing
 import TideModel
-import TideNotifications
-import TideTestSupport
 
 /// Tools/notifications/receivers.py: HTTP receivers for FCM (and its token endpoint), APNs
 /// (HTTP/2 over TLS from a test CA), the SMS gateway and webhooks, and two aiosmtpd servers
 /// (plain, and STARTTLS with AUTH LOGIN). It checks each request and records it.
 ///
-/// One process serves the provider tests, which run one at a time (``ProviderTests`` is
-/// serialized) and reset it before each: a process per test, a dozen Python servers starting at
+/// One process serves the provider tests, which run one at a time and reset it before each
+/// (``shared()``): a process per test, a dozen Python servers starting at
 /// once, loaded the two cores enough to fail other suites' timing-sensitive tests. It stops
 /// with the test process (it watches for its parent to go).
-final class Receivers: Sendable {
-    let child: ChildProcess
+public final class Receivers: Sendable {
+    public let child: ChildProcess
     /// The line it printed: ports, key files, credentials.
-    let info: JSONValue
-    let folder: URL
+    public let info: JSONValue
+    public let folder: URL
 
-    static let script = URL(fileURLWithPath: #filePath)
+    public static let script = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Tools/notifications/receivers.sh")
 
@@ -31,7 +28,7 @@ final class Receivers: Sendable {
     }
 
     /// Starts them and waits (bounded: the first run installs their venv) for their ports.
-    static func start() async throws -> Receivers {
+    public static func start() async throws -> Receivers {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("receivers-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let child = try await ChildProcess.start(URL(fileURLWithPath: "/bin/bash"), [script.path, "--dir", folder.path])
@@ -49,27 +46,34 @@ final class Receivers: Sendable {
     }
 
     /// The process all provider tests share, started by the first.
-    static func shared() async throws -> Receivers {
+    public static func shared() async throws -> Receivers {
         try await SharedReceivers.instance.get()
     }
 
+    /// Stops a process started with ``start()`` (the shared one stops with the test process).
+    public func stop() async {
+        child.signal(SIGTERM)
+        _ = await child.finish(within: .seconds(10))
+        try? FileManager.default.removeItem(at: folder)
+    }
+
     /// Forgets earlier tests' records and scripts.
-    func reset() async throws {
+    public func reset() async throws {
         _ = try await control("POST", "/_control/reset")
     }
 
-    func port(_ name: String) -> Int { Int(info[name]!.intValue!) }
-    func string(_ name: String) -> String { info[name]!.stringValue! }
-    var http: String { "http://127.0.0.1:\(port("http"))" }
+    public func port(_ name: String) -> Int { Int(info[name]!.intValue!) }
+    public func string(_ name: String) -> String { info[name]!.stringValue! }
+    public var http: String { "http://127.0.0.1:\(port("http"))" }
 
     /// Every request received so far, in order; `kind` narrows them.
-    func records(_ kind: String? = nil) async throws -> [JSONValue] {
+    public func records(_ kind: String? = nil) async throws -> [JSONValue] {
         let all = try await control("GET", "/_control/records").arrayValue ?? []
         return kind.map { kind in all.filter { $0["kind"]?.stringValue == kind } } ?? all
     }
 
     /// Makes the next requests of `kind` answer as `answers` say (then normally again).
-    func script(_ kind: String, _ answers: [JSONValue]) async throws {
+    public func script(_ kind: String, _ answers: [JSONValue]) async throws {
         _ = try await control("POST", "/_control/script", body: ["kind": .string(kind), "answers": .array(answers)])
     }
 
@@ -77,7 +81,7 @@ final class Receivers: Sendable {
         var request = HTTPClientRequest(url: http + path)
         request.method = .init(rawValue: method)
         if let body { request.body = .bytes(ByteBuffer(bytes: body.jsonBytes)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await AsyncHTTPClient.HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return try JSONParser.parse(bytes.readableBytesView)
     }
@@ -94,33 +98,3 @@ private actor SharedReceivers {
     }
 }
 
-/// Runs `body` with the shared receivers, reset.
-func withReceivers(_ body: (Receivers) async throws -> Void) async throws {
-    let receivers = try await Receivers.shared()
-    try await receivers.reset()
-    try await body(receivers)
-}
-
-/// The provider tests, one at a time on the shared receivers (see ``Receivers``).
-@Suite(.serialized) struct ProviderTests {}
-
-/// The problems a receiver found with a request (empty: it was as the service documents it).
-func problems(_ record: JSONValue) -> [String] {
-    record["problems"]?.arrayValue?.compactMap(\.stringValue) ?? ["no record"]
-}
-
-func delivery(
-    _ channel: NotificationChannel, to address: String, platform: PushPlatform? = nil, id: String = UUID().uuidString,
-    message: RenderedMessage = RenderedMessage(title: "New comment", body: "Hello from Tidewater"), collapseId: String? = nil
-) -> Delivery {
-    Delivery(id: id, channel: channel, platform: platform, address: address, message: message, collapseId: collapseId)
-}
-
-extension DeliveryOutcome {
-    var isSent: Bool { if case .sent = self { true } else { false } }
-    var isTransient: Bool { if case .transient = self { true } else { false } }
-    var isUnknown: Bool { if case .unknown = self { true } else { false } }
-    var retryAfter: Int? { if case .transient(_, let seconds) = self { seconds } else { nil } }
-    var disablesEndpoint: Bool? { if case .permanent(_, let disable) = self { disable } else { nil } }
-    var providerMessageId: String? { if case .sent(let id) = self { id } else { nil } }
-}
