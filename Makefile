@@ -25,6 +25,7 @@ test: deps
 	swift build
 	bash Tools/notifications/receivers.sh --install-only
 	bash Tools/test/swift-test.sh
+	TIDEWATER_ACCEPTANCE=1 bash Tools/test/swift-test.sh --skip-build --filter aFanOutKilledMidwayEndsWithEveryDeliverySettledOnce
 	bash Tools/conformance/run.sh
 	bash Tools/realtime/run.sh
 	bash Tools/crypto-vectors/run.sh

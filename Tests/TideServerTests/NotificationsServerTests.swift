@@ -36,7 +36,11 @@ import TideTestSupport
 
     /// 1,000 endpoints (500 users with a webhook and an email each), receivers failing
     /// transiently and one hanging, the server killed with SIGKILL mid-fan-out and restarted.
-    @Test func aFanOutKilledMidwayEndsWithEveryDeliverySettledOnce() async throws {
+    ///
+    /// It loads both cores for half a minute, enough to fail other suites' timing-sensitive
+    /// tests beside it: `make test` runs it alone after the suite (TIDEWATER_ACCEPTANCE=1).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TIDEWATER_ACCEPTANCE"] == "1", "run alone by make test"))
+    func aFanOutKilledMidwayEndsWithEveryDeliverySettledOnce() async throws {
         let receivers = try await Receivers.start()
         let data = ServerProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: data) }
