@@ -202,6 +202,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -248,6 +249,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The crash loop (Tools/crashloop/README.md): writers of two users, SIGKILL at seeded
+        // random moments, and after each restart the checks of what was acknowledged. The tool
+        // runs it long; TideServerTests runs a few iterations.
+        .target(
+            name: "TideCrashLoop",
+            dependencies: ["TideTestSupport", "TideModel", "TideSQLite"],
+            path: "Tools/crashloop/TideCrashLoop",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tidewater-crashloop",
+            dependencies: ["TideCrashLoop", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/crashloop/tidewater-crashloop",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideFilterPolicyTests", dependencies: ["TideFilterPolicy", "TideModel"],
@@ -286,7 +302,7 @@ let package = Package(
             name: "TideServerTests",
             dependencies: [
                 "TideServer", "TideSchema", "TideStore", "TideModel", "TideIdentity", "TideCrypto", "TideTestSupport",
-                "TideNotifications",
+                "TideNotifications", "TideCrashLoop",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,14 +5,13 @@ import NIOPosix
 import NIOWebSocket
 import Synchronization
 import TideModel
-import TideTestSupport
 
 /// A graphql-transport-ws client over a real WebSocket (SwiftNIO's client upgrade and frame
 /// codec, on its own event loop), for tests. Every wait is bounded.
 ///
 /// With `reading: false` the client does not read the socket until `startReading()`, like a
 /// device that stopped draining its connection: the kernel's buffers fill up on both ends.
-final class GraphQLSocket: Sendable {
+public final class GraphQLSocket: Sendable {
     struct State {
         var received: [JSONValue] = []
         /// Set when the TCP connection is gone.
@@ -32,7 +31,7 @@ final class GraphQLSocket: Sendable {
     }
 
     /// Opens a socket to the server's `/graphql` (offering the subprotocol unless told not to).
-    static func connect(
+    public static func connect(
         _ server: ServerProcess, subprotocol: String? = "graphql-transport-ws", reading: Bool = true,
         timeout: Duration = .seconds(10)
     ) async throws -> GraphQLSocket {
@@ -71,15 +70,15 @@ final class GraphQLSocket: Sendable {
         return GraphQLSocket(channel: channel, state: state)
     }
 
-    func startReading() {
+    public func startReading() {
         channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { [channel] in channel.read() }
     }
 
-    func send(_ message: JSONValue) async throws {
+    public func send(_ message: JSONValue) async throws {
         try await sendText(message.jsonString)
     }
 
-    func sendText(_ text: String) async throws {
+    public func sendText(_ text: String) async throws {
         do {
             try await channel.writeAndFlush(Self.frame(.text, ByteBuffer(string: text))).get(within: .seconds(10), "sending a message")
         } catch {
@@ -89,7 +88,7 @@ final class GraphQLSocket: Sendable {
     }
 
     /// One text message sent as several WebSocket frames (a first frame and continuations).
-    func sendFragmented(_ text: String, pieces: Int) async throws {
+    public func sendFragmented(_ text: String, pieces: Int) async throws {
         let bytes = Array(text.utf8)
         let size = max(1, (bytes.count + pieces - 1) / pieces)
         for start in stride(from: 0, to: bytes.count, by: size) {
@@ -105,7 +104,7 @@ final class GraphQLSocket: Sendable {
     }
 
     /// The next message, skipping the server's protocol pings unless `skipPings` is false.
-    func next(timeout: Duration = .seconds(10), skipPings: Bool = true) async throws -> JSONValue {
+    public func next(timeout: Duration = .seconds(10), skipPings: Bool = true) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (message, ended) = state.withLock { state -> (JSONValue?, Bool) in
@@ -124,14 +123,14 @@ final class GraphQLSocket: Sendable {
     }
 
     /// Waits up to `first` for a message, then until none arrives for `quiet`; returns them all.
-    func drain(first: Duration = .seconds(10), quiet: Duration = .seconds(1)) async throws -> [JSONValue] {
+    public func drain(first: Duration = .seconds(10), quiet: Duration = .seconds(1)) async throws -> [JSONValue] {
         var messages = [try await next(timeout: first)]
         while let message = try? await next(timeout: quiet) { messages.append(message) }
         return messages
     }
 
     /// The close code the server sent, once the socket has ended.
-    func closeCode(timeout: Duration = .seconds(15)) async throws -> Int? {
+    public func closeCode(timeout: Duration = .seconds(15)) async throws -> Int? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (ended, code) = state.withLock { ($0.ended, $0.closeCode) }
@@ -144,9 +143,9 @@ final class GraphQLSocket: Sendable {
     private var closeCode: Int? { state.withLock { $0.closeCode } }
 
     /// The reason text of the server's close frame, once it arrived.
-    var closeReason: String? { state.withLock { $0.closeReason } }
+    public var closeReason: String? { state.withLock { $0.closeReason } }
 
-    func close() async {
+    public func close() async {
         var code = ByteBuffer()
         code.write(webSocketErrorCode: .normalClosure)
         try? await channel.writeAndFlush(Self.frame(.connectionClose, code)).get(within: .seconds(5), "sending close")
@@ -157,13 +156,13 @@ final class GraphQLSocket: Sendable {
     // MARK: - Protocol steps
 
     /// `connection_init` with `payload` (the credentials), expecting `connection_ack`.
-    func initialize(_ payload: [String: String] = [:]) async throws {
+    public func initialize(_ payload: [String: String] = [:]) async throws {
         try await send(["type": "connection_init", "payload": .object(payload.mapValues(JSONValue.string))])
         let reply = try await next()
         guard reply["type"] == "connection_ack" else { throw TestFailure("expected connection_ack, got \(reply.jsonString)") }
     }
 
-    func subscribe(
+    public func subscribe(
         _ id: String, _ query: String, variables: JSONValue = [:], resumeFrom: Int64? = nil
     ) async throws {
         var payload: [String: JSONValue] = ["query": .string(query), "variables": variables]
@@ -172,7 +171,7 @@ final class GraphQLSocket: Sendable {
     }
 
     /// The next `next` message's payload for `id`, failing on any other message.
-    func nextEvent(_ id: String, timeout: Duration = .seconds(10)) async throws -> JSONValue {
+    public func nextEvent(_ id: String, timeout: Duration = .seconds(10)) async throws -> JSONValue {
         let message = try await next(timeout: timeout)
         guard message["type"] == "next", message["id"] == .string(id), let payload = message["payload"] else {
             throw TestFailure("expected next for \(id), got \(message.jsonString)")
@@ -181,7 +180,7 @@ final class GraphQLSocket: Sendable {
     }
 
     /// Runs a query or mutation over the socket: its one `next` payload, then `complete`.
-    func execute(_ id: String, _ query: String, variables: JSONValue = [:]) async throws -> JSONValue {
+    public func execute(_ id: String, _ query: String, variables: JSONValue = [:]) async throws -> JSONValue {
         try await subscribe(id, query, variables: variables)
         let payload = try await nextEvent(id)
         let done = try await next()
@@ -192,7 +191,7 @@ final class GraphQLSocket: Sendable {
 
 extension JSONValue {
     /// The first GraphQL error of an `error` message (its payload is the list of errors).
-    var firstError: JSONValue? { self["payload"]?.arrayValue?.first }
+    public var firstError: JSONValue? { self["payload"]?.arrayValue?.first }
 }
 
 /// What the socket's handler records and the test reads.
