@@ -151,6 +151,24 @@ struct FeedConsumerRunnerTests {
         #expect(back.skips.withLock { $0.map { [$0.0, $0.1] } } == [[0, 14]])
     }
 
+    /// A consumer that goes idle right after a batch still saves where it got to within about a
+    /// checkpoint interval, without another commit to wake it: retention waits for that row.
+    @Test func anIdleConsumerSavesItsPositionWithoutAnotherCommit() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        let consumer = RecordingConsumer()
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, checkpointInterval: .milliseconds(200), logger: quietLogger)
+        try await whileRunning(runner) {
+            try await eventually("registered") { (try store.checkpoint(consumer: "recorder")) == 0 }
+            try await create(store, 3, prefix: "a")
+            try await eventually("applied") { consumer.appliedSeqs.count == 3 }
+            try await eventually("saved while idle") { (try store.checkpoint(consumer: "recorder")) == 3 }
+            let purged = try await store.purge(now: Date().addingTimeInterval(60))
+            #expect(purged.feedEntries == 3, "nothing holds the applied entries any more")
+        }
+    }
+
     @Test func waitUntilAppliedAnswersWhenTheConsumerGetsThereOrTimesOut() async throws {
         let directory = try TemporaryDirectory()
         let store = try openStore(directory, schema: schema)

@@ -115,7 +115,21 @@ public final class FeedConsumerRunner: Service, Sendable {
         try await store.saveCheckpoint(consumer: name, seq: position)
         logger.info("feed consumer started", metadata: ["consumer": "\(name)", "position": "\(position)"])
 
-        let saved = try await cancelWhenGracefulShutdown { [self] in await follow(commits, from: position) }
+        // Woken by every commit, and once per checkpoint interval: an idle consumer still saves
+        // the position its last batch reached, which is what retention waits for.
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let forwarding = Task {
+            for await _ in commits { wake.yield() }
+            wake.finish()
+        }
+        let ticking = Task { [checkpointInterval] in
+            while (try? await Task.sleep(for: checkpointInterval)) != nil { wake.yield() }
+        }
+        defer {
+            forwarding.cancel()
+            ticking.cancel()
+        }
+        let saved = try await cancelWhenGracefulShutdown { [self] in await follow(wakes, from: position) }
         let final = applied.load(ordering: .acquiring)
         if final != saved {
             do {
@@ -130,11 +144,11 @@ public final class FeedConsumerRunner: Service, Sendable {
 
     /// Applies batches until cancelled or the store closes; returns the position last saved to
     /// the checkpoint row.
-    private func follow(_ commits: AsyncStream<Int64>, from start: Int64) async -> Int64 {
+    private func follow(_ wakes: AsyncStream<Void>, from start: Int64) async -> Int64 {
         var position = start
         var saved = start
         var lastSave = ContinuousClock.now
-        var wake = commits.makeAsyncIterator()
+        var wake = wakes.makeAsyncIterator()
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -150,7 +164,7 @@ public final class FeedConsumerRunner: Service, Sendable {
                         try await store.saveCheckpoint(consumer: name, seq: position)
                         (saved, lastSave) = (position, .now)
                     }
-                    // Idle: sleep until a commit (shutdown cancels the wait, a closed store ends it).
+                    // Idle: sleep until a commit or a tick (shutdown cancels the wait, a closed store ends it).
                     guard await wake.next() != nil else { break }
                     continue
                 }
