@@ -6,16 +6,17 @@ import TideGraphQL
 import TideModel
 import TideStore
 
-/// One graphql-transport-ws connection: the protocol's state machine, as a channel handler on
-/// the socket's event loop. Client messages, feed entries (from ``FeedHub`` via
-/// ``LoopConnections``), timers and finished queries all arrive on that loop, one at a time, and
-/// every message goes straight onto the socket: no task, queue or async writer per connection.
+/// One graphql-transport-ws connection, as a channel handler on the socket's event loop: it
+/// carries out what ``RealtimeStateMachine`` (the protocol's rules) and ``WebSocketFraming``
+/// (RFC 6455) decide, checks credentials and limits, runs operations, and writes feed events.
+/// Client messages, feed entries (from ``FeedHub`` via ``LoopConnections``), timers and
+/// finished queries all arrive on that loop, one at a time, and every message goes straight
+/// onto the socket: no task, queue or async writer per connection.
 ///
 /// Because everything runs on one loop in order, the connection always knows its feed
 /// `position`: the seq of the last entry it has dispatched, or the hub's position when it
 /// registered. A subscription starts live after `position`; one that resumes from N first
-/// replays (N, position] from the store and then goes live after `position`, so it gets every
-/// matching event once, in feed order, across the switch.
+/// replays (N, position] (``FeedReplay``) and then goes live after `position`.
 ///
 /// A connection bounds what it lets pile up: once the socket stops taking data (NIO's write
 /// buffer is above its high-water mark), more than ``RealtimeConfiguration/queueCapacity`` feed
@@ -24,33 +25,8 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    /// Classes, not structs: every event is checked against them on every connection, and a
-    /// reference is one retain where copying the values would be one per field.
-    private final class Caller {
-        let principal: Principal
-        let expiresAt: Int64?
-        /// The key of the per-caller connection limit and of the rate limit.
-        let key: String
-        /// An API key can be revoked (or run out) while the socket is open: it is checked again
-        /// at every keepalive. A bearer token cannot change before its `exp`, which has a timer.
-        let apiKey: RequestCredentials?
-
-        init(principal: Principal, expiresAt: Int64?, key: String, apiKey: RequestCredentials?) {
-            self.principal = principal
-            self.expiresAt = expiresAt
-            self.key = key
-            self.apiKey = apiKey
-        }
-    }
-
-    private enum Phase {
-        case awaitingInit
-        case ready(Caller)
-        /// The server sent its close frame (or the socket is gone): nothing more is handled.
-        case closing
-    }
-
-    private final class Stream {
+    /// A class, not a struct: every event is checked against it on every connection.
+    final class Stream {
         let subscription: EventSubscription
         /// Entries up to this seq were replayed or predate the subscription.
         let after: Int64
@@ -70,23 +46,18 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     private let clientAddress: String
     /// Set when the socket is closed as soon as it opens (the upgrade lacked our subprotocol).
     private let refusal: CloseReason?
+    private var machine: RealtimeStateMachine<Stream>
     private var framing: WebSocketFraming
     private var context: ChannelHandlerContext?
     /// The frame encoder's context: writing there sends ready-made frames (``OutgoingMessage``)
     /// past the encoder, so a message shared by many sockets is not framed again for each.
     private var framedWriter: ChannelHandlerContext?
-    private var phase: Phase = .awaitingInit
     private var registered = false
     private var position: Int64 = 0
-    private var streams: [String: Stream] = [:]
-    /// Queries and mutations running for this connection, by operation id.
-    private var singles: Set<String> = []
     /// Tracked from writability events: cheaper than asking the channel for every event.
     private var writable = true
     /// Feed entries handed over since the socket stopped taking data.
     private var behind = 0
-    /// When the client last sent anything: a peer silent for two keepalive periods is gone.
-    private var lastHeard = NIODeadline.now()
     private var needsFlush = false
     /// One slot per timer: the keepalive and expiry timers reschedule themselves, so a list of
     /// every timer ever scheduled would grow for as long as the connection lives.
@@ -98,7 +69,12 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         self.environment = environment
         self.clientAddress = clientAddress
         self.refusal = refusal
+        self.machine = RealtimeStateMachine(maxOperations: environment.configuration.maxOperationsPerConnection, now: .now())
         self.framing = WebSocketFraming(maxMessageBytes: environment.configuration.maxMessageBytes)
+    }
+
+    private var epochSeconds: Int64 {
+        Int64(environment.now().timeIntervalSince1970.rounded(.down))
     }
 
     // MARK: - Channel events
@@ -106,10 +82,10 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        if let refusal { return close(refusal) }
+        if let refusal { return perform(machine.close(refusal)) }
         let loop = context.eventLoop.assumeIsolated()
         initTimer = loop.scheduleTask(in: TimeAmount(environment.configuration.initTimeout)) { [self] in
-            if case .awaitingInit = phase { close(.initTimeout) }
+            perform(machine.initTimedOut())
         }
         scheduleKeepalive()
     }
@@ -126,21 +102,22 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastHeard = .now()
+        machine.heard(at: .now())
         switch framing.receive(unwrapInboundIn(data)) {
         case .none:
             break
         case .message(let text):
-            if case .closing = phase { break }
+            if machine.isClosing { break }
             do throws(ClientMessage.Violation) {
-                receive(try ClientMessage(text: text.readableBytesView))
+                let message = try ClientMessage(text: text.readableBytesView)
+                perform(machine.receive(message, now: epochSeconds))
             } catch {
-                close(.badRequest(error.message))
+                perform(machine.close(.badRequest(error.message)))
             }
         case .reply(let frame):
             write(frame)
         case .fail(let reason):
-            close(reason)
+            perform(machine.close(reason))
         case .closed(let echo):
             if let echo { context.writeAndFlush(wrapOutboundOut(echo), promise: nil) }
             end()
@@ -161,8 +138,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            close(CloseReason(code: 1001, reason: "Server shutting down"))
-            return
+            return perform(machine.close(CloseReason(code: 1001, reason: "Server shutting down")))
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -172,8 +148,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         // since the decoder reads nothing more. A frame error is answered with a close frame
         // saying why, unless ours is already out: RFC 6455 allows one close frame, so the
         // upgrader's own error handler (which would send a second) is off.
-        let closeFrameSent: Bool
-        if case .closing = phase { closeFrameSent = true } else { closeFrameSent = false }
+        let closeFrameSent = machine.isClosing
         end()
         guard let error = error as? NIOWebSocketError, !closeFrameSent else { return context.close(promise: nil) }
         var data = context.channel.allocator.buffer(capacity: 2)
@@ -182,40 +157,32 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    // MARK: - Client messages
+    // MARK: - Actions
 
-    private func receive(_ message: ClientMessage) {
-        switch message {
-        case .connectionInit(let payload):
-            guard case .awaitingInit = phase else { return close(.tooManyInits) }
-            initialize(payload)
-        case .ping(let payload):
-            send(ServerMessage.pong(payload: payload))
-        case .pong:
+    private func perform(_ action: RealtimeStateMachine<Stream>.Action) {
+        switch action {
+        case .none:
             break
-        case .subscribe(let id, let request, let resumeFrom):
-            guard case .ready(let caller) = phase else { return close(.unauthorized) }
-            guard streams[id] == nil, !singles.contains(id) else { return close(.duplicate(id)) }
-            if isExpired(caller) { return expire() }
-            guard streams.count + singles.count < environment.configuration.maxOperationsPerConnection else {
-                return send(
-                    ServerMessage.error(
-                        id: id,
-                        errors: ErrorJSON.list(
-                            message: "At most \(environment.configuration.maxOperationsPerConnection) operations may run on one connection.",
-                            code: .limitExceeded)))
-            }
+        case .authenticate(let payload):
+            authenticate(payload)
+        case .send(let message):
+            send(message)
+        case .start(let id, let request, let resumeFrom, let caller):
             start(id, request, resumeFrom: resumeFrom, caller: caller)
-        case .complete(let id):
-            if streams.removeValue(forKey: id) != nil { environment.metrics.realtimeSubscriptionEnded() }
-            // A query still running finishes, but its result is no longer sent.
-            singles.remove(id)
+        case .stop:
+            environment.metrics.realtimeSubscriptionEnded()
+        case .close(let reason, let closing):
+            if let errors = closing.errors {
+                for (id, _) in closing.streams { send(ServerMessage.error(id: id, errors: errors)) }
+            }
+            release(closing)
+            sendClose(reason)
         }
     }
 
     /// `connection_init`: the payload's `Authorization` / `x-api-key` entries are checked like
     /// the HTTP headers of the same names; none at all makes an anonymous connection.
-    private func initialize(_ payload: [String: JSONValue]) {
+    private func authenticate(_ payload: [String: JSONValue]) {
         guard let context else { return }
         var headers = HTTPFields()
         for (key, value) in payload {
@@ -227,22 +194,23 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
             credentials = try RequestCredentials(headers)
             authenticated = try environment.authenticate(credentials)
         } catch {
-            return close(.forbidden)
+            return perform(machine.close(.forbidden))
         }
         let key = authenticated.principal == .anonymous ? "ip:" + clientAddress : authenticated.principal.actor
-        guard environment.connections.acquire(key) else { return close(.tooManyConnections) }
+        guard environment.connections.acquire(key) else { return perform(machine.close(.tooManyConnections)) }
         var apiKey: RequestCredentials?
         if case .apiKey = credentials { apiKey = credentials }
-        let caller = Caller(principal: authenticated.principal, expiresAt: authenticated.expiresAt, key: key, apiKey: apiKey)
-        phase = .ready(caller)
+        let caller = RealtimeCaller(principal: authenticated.principal, expiresAt: authenticated.expiresAt, key: key, apiKey: apiKey)
+        initTimer?.cancel()
+        initTimer = nil
         position = environment.hub.register(self, on: context.eventLoop)
         registered = true
         environment.metrics.realtimeConnectionOpened()
-        scheduleExpiry(caller)
-        send(ServerMessage.connectionAck)
+        perform(machine.acknowledge(caller))
+        scheduleExpiry()
     }
 
-    private func start(_ id: String, _ request: GraphQLRequest, resumeFrom: Int64?, caller: Caller) {
+    private func start(_ id: String, _ request: GraphQLRequest, resumeFrom: Int64?, caller: RealtimeCaller) {
         guard let context else { return }
         let executionContext = ExecutionContext(principal: caller.principal, allowsMutations: true)
         switch environment.engine.prepare(request, context: executionContext) {
@@ -254,7 +222,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
                 return send(
                     ServerMessage.error(id: id, errors: ErrorJSON.list(message: "Rate limit exceeded; retry later.", code: .rateLimited)))
             }
-            singles.insert(id)
+            machine.started(id, .single)
             let engine = environment.engine
             let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
             // Runs beside the connection so that a slow query does not hold up event delivery;
@@ -266,63 +234,23 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .stream(let subscription):
             var after = position
             if let resumeFrom {
-                switch replay(subscription, id: id, after: resumeFrom) {
+                let replay = environment.replay.run(subscription, after: resumeFrom, upTo: position) { payload in
+                    send(ServerMessage.next(id: id, payload: payload))
+                    environment.metrics.realtimeEventSent()
+                }
+                switch replay {
                 case .resumed(let floor): after = floor
                 case .refused(let errors): return send(ServerMessage.error(id: id, errors: errors))
                 }
             }
-            streams[id] = Stream(subscription: subscription, after: after)
+            machine.started(id, .stream(Stream(subscription: subscription, after: after)))
             environment.metrics.realtimeSubscriptionStarted()
         }
     }
 
-    private enum Replay {
-        /// Live events start after this seq.
-        case resumed(after: Int64)
-        case refused(errors: [UInt8])
-    }
-
-    /// Sends the matching entries in (seq, position] from the store. Entries after `position`
-    /// are still to come from the hub, so the subscription continues live after `position`.
-    private func replay(_ subscription: EventSubscription, id: String, after seq: Int64) -> Replay {
-        let head = environment.store.feedHead
-        guard seq <= head else {
-            return .refused(
-                errors: ErrorJSON.list(
-                    message: "resumeFrom \(seq) is ahead of the change feed (at \(head)): run a delta sync, then subscribe without resumeFrom.",
-                    code: .resumeTooOld))
-        }
-        guard seq < position else { return .resumed(after: seq) }
-        var cursor = seq
-        while cursor < position {
-            let page: [FeedEntry]
-            do {
-                page = try environment.store.feed(after: cursor, limit: Int(min(256, position - cursor)))
-            } catch {
-                environment.logger.error("realtime: replay failed", metadata: ["error": "\(error)"])
-                return .refused(errors: ErrorJSON.list(message: "Internal server error.", code: .internalError))
-            }
-            // The feed has no holes, so a missing successor was removed by retention.
-            guard let first = page.first, first.seq == cursor + 1, let last = page.last else {
-                return .refused(
-                    errors: ErrorJSON.list(
-                        message: "The change feed no longer holds the events after seq \(seq): run a delta sync, then subscribe without resumeFrom.",
-                        code: .resumeTooOld))
-            }
-            for entry in page {
-                if let payload = subscription.payload(for: entry) {
-                    send(ServerMessage.next(id: id, payload: payload))
-                    environment.metrics.realtimeEventSent()
-                }
-            }
-            cursor = last.seq
-        }
-        return .resumed(after: position)
-    }
-
     private func finish(_ id: String, _ response: GraphQLResponse) {
         // Completed by the client meanwhile, or the connection is closing: nothing more is sent.
-        guard singles.remove(id) != nil, case .ready = phase else { return }
+        guard machine.finished(id) else { return }
         if response.outcome == .requestError {
             let errors = (try? JSONParser.parse(response.body))?["errors"] ?? .array([])
             send(ServerMessage.error(id: id, errors: errors.jsonBytes))
@@ -338,17 +266,17 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// A batch of feed entries from the hub, on this connection's loop.
     func dispatch(_ entries: [FeedEntry], messages: inout EventMessages) {
         // Token expiry has its own timer (expiryTimer), to the millisecond: not checked here.
-        guard case .ready = phase else { return }
+        guard machine.caller != nil else { return }
         if !writable {
             behind += entries.count
             if behind > environment.configuration.queueCapacity {
                 environment.metrics.realtimeOverflowClose()
-                return close(.overflow)
+                return perform(machine.close(.overflow))
             }
         }
         for entry in entries where entry.seq > position {
             position = entry.seq
-            for (id, stream) in streams where entry.seq > stream.after {
+            for (id, stream) in machine.streams where entry.seq > stream.after {
                 if let message = messages.next(stream.subscription, id: id, entry: entry) {
                     send(message)
                     environment.metrics.realtimeEventSent()
@@ -364,53 +292,40 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         guard let context else { return }
         let period = environment.configuration.pingInterval.map(TimeAmount.init) ?? Self.defaultKeepalive
         keepaliveTimer = context.eventLoop.assumeIsolated().scheduleTask(in: period) { [self] in
-            guard case .ready(let caller) = phase else {
-                if case .awaitingInit = phase { scheduleKeepalive() }
+            switch machine.keepalive(now: .now(), period: period) {
+            case .stop:
                 return
+            case .wait:
+                break
+            case .timedOut(let action):
+                return perform(action)
+            case .ping(let caller):
+                if let apiKey = caller.apiKey, (try? environment.authenticate(apiKey)) == nil {
+                    return perform(
+                        machine.expire(
+                            "The API key was revoked or expired: connect again with a valid key and resume from the last seq.",
+                            close: .apiKeyRevoked))
+                }
+                if environment.configuration.pingInterval != nil { send(ServerMessage.ping) }
+                write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
+                flush()
             }
-            if NIODeadline.now() - lastHeard > period + period + .seconds(1) {
-                close(CloseReason(code: 1001, reason: "Ping timeout"))
-                return
-            }
-            if let apiKey = caller.apiKey, (try? environment.authenticate(apiKey)) == nil {
-                return expire(
-                    "The API key was revoked or expired: connect again with a valid key and resume from the last seq.",
-                    close: .apiKeyRevoked)
-            }
-            if environment.configuration.pingInterval != nil { send(ServerMessage.ping) }
-            write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()))
-            flush()
             scheduleKeepalive()
         }
     }
 
     /// The token's expiry ends the connection on time even when nothing else happens on it.
-    private func scheduleExpiry(_ caller: Caller) {
-        guard let expiresAt = caller.expiresAt, let context else { return }
+    private func scheduleExpiry() {
+        guard let expiresAt = machine.caller?.expiresAt, let context else { return }
         let seconds = max(0, Double(expiresAt) - environment.now().timeIntervalSince1970)
         expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000) + 10)) {
             [self] in
-            guard case .ready(let caller) = phase else { return }
-            if isExpired(caller) { expire() } else { scheduleExpiry(caller) }
+            switch machine.expiryDue(now: epochSeconds) {
+            case .stop: break
+            case .expired(let action): perform(action)
+            case .notYet: scheduleExpiry()
+            }
         }
-    }
-
-    private func isExpired(_ caller: Caller) -> Bool {
-        guard let expiresAt = caller.expiresAt else { return false }
-        return Int64(environment.now().timeIntervalSince1970.rounded(.down)) >= expiresAt
-    }
-
-    /// The credentials ran out: every subscription ends with an `error`, then the socket closes
-    /// (4403). The client connects again with fresh ones and resumes from its last seq.
-    private func expire(
-        _ message: String = "The access token expired: connect again with a fresh token and resume from the last seq.",
-        close reason: CloseReason = .tokenExpired
-    ) {
-        let errors = ErrorJSON.list(message: message, code: .unauthenticated)
-        for id in streams.keys.sorted() {
-            send(ServerMessage.error(id: id, errors: errors))
-        }
-        close(reason)
     }
 
     // MARK: - Socket
@@ -461,12 +376,9 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         context.flush()
     }
 
-    /// Starts the closing handshake: no more events or messages; the socket closes when the
-    /// client answers, or after ``closeTimeout``.
-    private func close(_ reason: CloseReason) {
-        if case .closing = phase { return }
-        leave()
-        phase = .closing
+    /// Sends the close frame: no more events or messages; the socket closes when the client
+    /// answers, or after ``closeTimeout``.
+    private func sendClose(_ reason: CloseReason) {
         framing.startClosing()
         guard let context else { return }
         var data = context.channel.allocator.buffer(capacity: 2 + reason.reason.utf8.count)
@@ -479,24 +391,23 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Releases what an acknowledged connection held: its hub registration, its slot in the
-    /// per-caller limit, its timers. Idempotent.
-    private func leave() {
+    /// Releases what the connection held: its timers, and for an acknowledged one its hub
+    /// registration, its slot in the per-caller limit and its metrics.
+    private func release(_ closing: RealtimeStateMachine<Stream>.Closing) {
         for timer in [initTimer, keepaliveTimer, expiryTimer] { timer?.cancel() }
         (initTimer, keepaliveTimer, expiryTimer) = (nil, nil, nil)
-        guard case .ready(let caller) = phase else { return }
+        guard let caller = closing.caller else { return }
         if registered, let context {
             environment.hub.unregister(self, on: context.eventLoop)
             registered = false
         }
         environment.connections.release(caller.key)
-        for _ in streams.keys { environment.metrics.realtimeSubscriptionEnded() }
-        streams = [:]
+        for _ in closing.streams { environment.metrics.realtimeSubscriptionEnded() }
         environment.metrics.realtimeConnectionClosed()
     }
 
+    /// The socket is gone: release what is held, once.
     private func end() {
-        leave()
-        phase = .closing
+        if let closing = machine.end() { release(closing) }
     }
 }

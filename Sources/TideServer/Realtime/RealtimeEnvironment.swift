@@ -18,4 +18,6 @@ struct RealtimeEnvironment: Sendable {
     /// The identity service's clock, against which token expiry is checked.
     let now: @Sendable () -> Date
     let logger: Logger
+
+    var replay: FeedReplay { FeedReplay(store: store, logger: logger) }
 }
