@@ -21,6 +21,9 @@ public enum StoreError: Error, Sendable {
     case incompatibleSchema([String])
     /// The store was closed.
     case closed
+    /// The disk holding the data folder is full (`SQLITE_FULL`): the write was rolled back and
+    /// not saved; the writer goes on, and writes succeed again once space is freed.
+    case storageFull
     case sqlite(code: Int32, message: String)
 }
 
@@ -29,6 +32,7 @@ public enum StoreError: Error, Sendable {
 extension StoreError: SQLiteErrorWrapping {
     public init(_ error: SQLiteError) {
         switch error {
+        case .sqlite(let code, _) where ResultCode.isFull(code): self = .storageFull
         case .sqlite(let code, let message): self = .sqlite(code: code, message: message)
         // Only a client's filter makes the store's SQL grow (a term per comparison and per
         // `in` value, a level per and/or/not): what SQLite still refuses after the filter
@@ -57,6 +61,7 @@ extension StoreError: CustomStringConvertible {
         case .invalidQuery(let message): "invalid query: \(message)"
         case .incompatibleSchema(let problems): "the schema is incompatible with the stored data: " + problems.joined(separator: "; ")
         case .closed: "the store is closed"
+        case .storageFull: "the disk holding the data folder is full"
         case .sqlite(let code, let message): "SQLite error \(code): \(message)"
         }
     }

@@ -23,6 +23,9 @@ public enum ErrorCode: String, Sendable {
     case resumeTooOld = "RESUME_TOO_OLD"
     /// `searchXs(minSeq:)` timed out waiting for the search index (retry later).
     case searchIndexBehind = "SEARCH_INDEX_BEHIND"
+    /// The disk holding the data folder is full: the write was not saved (retry once an
+    /// operator has freed space; docs/OPERATIONS.md).
+    case storageFull = "STORAGE_FULL"
 }
 
 /// One entry of a response's `errors` list.

@@ -300,6 +300,8 @@ struct Resolvers: Sendable {
         if body.code == .internalError {
             // Details stay in the log; the client only learns that it was our fault.
             logger.error("store failure", metadata: ["error": "\(error)"])
+        } else if body.code == .storageFull {
+            logger.error("a write failed: the disk holding the data folder is full; writes fail until space is freed")
         }
         return body
     }
@@ -327,6 +329,9 @@ struct Resolvers: Sendable {
             return GraphQLErrorBody(message: "Invalid value for \(field): \(reason)", code: .badUserInput)
         case .invalidQuery(let reason):
             return GraphQLErrorBody(message: reason, code: .badUserInput)
+        case .storageFull:
+            return GraphQLErrorBody(
+                message: "The server is out of storage space: the write was not saved. Try again later.", code: .storageFull)
         case .unknownModel, .incompatibleSchema, .closed, .sqlite:
             return GraphQLErrorBody(message: "Internal server error.", code: .internalError)
         }

@@ -15,4 +15,8 @@ public enum ResultCode {
     public static let primaryKeyConstraint: Int32 = SQLITE_CONSTRAINT | (6 << 8)
     /// `SQLITE_CONSTRAINT_UNIQUE`: a value a `UNIQUE` column already holds.
     public static let uniqueConstraint: Int32 = SQLITE_CONSTRAINT | (8 << 8)
+
+    /// Whether `code` (primary or extended) is `SQLITE_FULL`: the disk (or filesystem) holding
+    /// the database or its WAL has no room left.
+    public static func isFull(_ code: Int32) -> Bool { code & 0xFF == SQLITE_FULL }
 }
