@@ -43,6 +43,7 @@ enum ConfigFile {
             case "maxInputDepth": configuration.limits.maxInputDepth = try int()
             case "maxAliases": configuration.limits.maxAliases = try int()
             case "maxSelections": configuration.limits.maxSelections = try int()
+            case "maxTokens": configuration.limits.maxTokens = try int()
             case "maxPageSize": configuration.limits.maxPageSize = try int()
             case "tombstoneRetentionSeconds": configuration.tombstoneRetentionSeconds = Int64(try int())
             case "feedRetentionSeconds": configuration.feedRetentionSeconds = Int64(try int())

@@ -87,6 +87,41 @@ import TideTestSupport
         }
     }
 
+    /// GraphQLSwift's validation costs time per token, per error (it locates each by scanning
+    /// the whole text) and per unknown name (it measures the distance to every name meant):
+    /// thousands of wrong literals on as many lines took over a minute.
+    @Test func documentsCostingPerTokenErrorOrUnknownNameAreCutShort() async throws {
+        try await withServer { server, client in
+            let anonymous = GraphQLClient(server, credentials: [:])
+            let tooLong = try Self.firstError(try await anonymous.post("{ " + String(repeating: "__typename ", count: 5001) + "}"))
+            #expect(tooLong.code == "GRAPHQL_PARSE_FAILED")
+            #expect(tooLong.message == "Syntax Error: the document has more than 5000 tokens.")
+
+            let wrongLiterals = "{ listNotes(filter: {priority: {in: [\n" + Array(repeating: "\"x\"", count: 2000).joined(separator: ",\n")
+                + "]}}) { items { id } } }"
+            let many = try await anonymous.post(wrongLiterals)
+            let errors = many.json["errors"]?.arrayValue ?? []
+            #expect(errors.count == 26, "\(many.text.prefix(300))")
+            #expect(errors.first?["message"] == "Int cannot represent non-integer value: \"x\"")
+            #expect(errors.last?["message"] == "Too many validation errors, error limit reached. Validation aborted.")
+
+            let unknownFields = try Self.firstError(
+                try await anonymous.post("{ " + (0..<1000).map { "f\($0)" }.joined(separator: " ") + " }"))
+            #expect(unknownFields.code == "GRAPHQL_VALIDATION_FAILED")
+            #expect(unknownFields.message.hasPrefix("More than 25 names in the document are not defined by the schema: \"f0\""))
+            let longName = try Self.firstError(try await anonymous.post("{ " + String(repeating: "q", count: 30_000) + " }"))
+            #expect(longName.message.hasSuffix("…\" is not a name the schema defines."), "\(longName.message)")
+            let longEnum = try Self.firstError(
+                try await anonymous.post("{ listPosts(filter: {status: {eq: \"" + String(repeating: "q", count: 30_000) + "\"}}) { items { id } } }"))
+            #expect(longEnum.message.hasSuffix("is not a name the schema defines."), "\(longEnum.message)")
+            // A few mistakes are still reported each, located, with suggestions.
+            let few = try await anonymous.post("{ listNotez { items { id } } }")
+            #expect(few.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("Did you mean \"listNotes\"") == true, "\(few.text)")
+            #expect(few.json["errors"]?.arrayValue?.first?["locations"] == [["line": 1, "column": 3]])
+            try await Self.stillServing(server, client)
+        }
+    }
+
     @Test func deepListAndObjectLiteralsAreRefusedBeforeValidation() async throws {
         try await withServer { server, client in
             let anonymous = GraphQLClient(server, credentials: [:])
@@ -201,8 +236,8 @@ import TideTestSupport
         try await withServer { server, client in
             let anonymous = GraphQLClient(server, credentials: [:])
             // A chain of spreads: GraphQLSwift's cycle check follows it recursively.
-            let chain = "{ ...F0 } " + (0..<3000).map { "fragment F\($0) on Query { ...F\($0 + 1) }" }.joined(separator: " ")
-                + " fragment F3000 on Query { __typename }"
+            let chain = "{ ...F0 } " + (0..<500).map { "fragment F\($0) on Query { ...F\($0 + 1) }" }.joined(separator: " ")
+                + " fragment F500 on Query { __typename }"
             let deep = try Self.firstError(try await anonymous.post(chain))
             #expect(deep.code == "GRAPHQL_VALIDATION_FAILED")
             #expect(deep.message.contains("levels deep (counting fragments)"), "\(deep.message)")

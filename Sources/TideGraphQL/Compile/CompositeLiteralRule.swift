@@ -18,17 +18,29 @@ import GraphQL
 /// ```
 enum CompositeLiteralRule {
     static let rule: @Sendable (ValidationContext) -> Visitor = { context in
-        Visitor(enter: { node, _, _, _, _ in
+        var reported = 0
+        func refuse(_ literal: any Value, at position: any GraphQLInputType) -> VisitResult {
+            if let scalar = getNamedType(type: position) as? GraphQLScalarType, !specifiedScalars.contains(scalar.name) {
+                return .skip
+            }
+            context.report(
+                error: GraphQLError(
+                    message: "Expected value of type \"\(position)\", found \(LiteralPreview.text(literal)).", nodes: [literal]))
+            reported += 1
+            // Enough to refuse the document: validation stops here (DocumentCompiler.maxReportedErrors).
+            return reported > DocumentCompiler.maxReportedErrors ? .break : .skip
+        }
+        return Visitor(enter: { node, _, _, _, _ in
             switch node {
             case let list as ListValue:
                 // TypeInfo has entered the list: its position's type is the parent input type.
                 guard let position = context.parentInputType, !(nullable(position) is GraphQLList) else { return .continue }
-                return refuse(list, at: position, context)
+                return refuse(list, at: position)
             case let object as ObjectValue:
                 guard let position = context.inputType, !(getNamedType(type: position) is GraphQLInputObjectType) else {
                     return .continue
                 }
-                return refuse(object, at: position, context)
+                return refuse(object, at: position)
             default:
                 return .continue
             }
@@ -36,15 +48,6 @@ enum CompositeLiteralRule {
     }
 
     private static let specifiedScalars: Set<String> = ["String", "Int", "Float", "Boolean", "ID"]
-
-    private static func refuse(_ literal: any Value, at position: any GraphQLInputType, _ context: ValidationContext) -> VisitResult {
-        if let scalar = getNamedType(type: position) as? GraphQLScalarType, !specifiedScalars.contains(scalar.name) {
-            return .skip
-        }
-        context.report(
-            error: GraphQLError(message: "Expected value of type \"\(position)\", found \(LiteralPreview.text(literal)).", nodes: [literal]))
-        return .skip
-    }
 
     private static func nullable(_ type: any GraphQLInputType) -> any GraphQLType {
         (type as? GraphQLNonNull)?.ofType ?? type

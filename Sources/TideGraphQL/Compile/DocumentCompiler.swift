@@ -6,17 +6,23 @@ import TideModel
 /// Parsing uses GraphQLSwift's parser and validation its implementation of the spec's rules,
 /// so error messages are the reference ones; execution never touches GraphQLSwift. Before
 /// either runs, the document's shape is bounded (``DocumentScan`` on the text,
-/// ``SelectionDepth`` and ``CompositeLiteralRule`` on the tree): the parser and the rules
-/// recurse per level of nesting, and one rule's messages cost time exponential in it.
+/// ``SelectionDepth``, ``CompositeLiteralRule`` and ``UnknownNamesRule`` on the tree): the
+/// parser and the rules recurse per level of nesting, one rule's messages cost time
+/// exponential in it, and suggestions cost time per unknown name and its length.
 struct DocumentCompiler {
     let schema: GraphQLSchema
     let types: TypeTable
     let models: [String: ModelType]
     let limits: GraphQLLimits
 
+    /// Validation errors reported for one document; past them it is refused with
+    /// graphql-js's "Too many validation errors" (graphql-js stops at 100).
+    static let maxReportedErrors = 25
+
     func compile(_ text: String) -> Result<CompiledDocument, GraphQLFailure> {
         let lines = LineTable(text)
-        switch DocumentScan(maxNesting: limits.maxNesting, maxInputDepth: limits.maxInputDepth).firstViolation(in: text) {
+        let scan = DocumentScan(maxNesting: limits.maxNesting, maxInputDepth: limits.maxInputDepth, maxTokens: limits.maxTokens)
+        switch scan.firstViolation(in: text) {
         case .nesting(let offset)?:
             return .failure(
                 Self.limitExceeded(
@@ -27,6 +33,11 @@ struct DocumentCompiler {
                 Self.limitExceeded(
                     "Lists and input objects may nest at most \(limits.maxInputDepth) levels deep in a value.",
                     at: lines.location(offset), code: .badUserInput))
+        case .tokens(let offset)?:
+            return .failure(
+                Self.limitExceeded(
+                    "Syntax Error: the document has more than \(limits.maxTokens) tokens.", at: lines.location(offset),
+                    code: .graphQLParseFailed))
         case nil:
             break
         }
@@ -41,7 +52,7 @@ struct DocumentCompiler {
         }
 
         let operationErrors = Self.operationNameErrors(document, lines: lines)
-        guard operationErrors.isEmpty else { return .failure(.validation(operationErrors)) }
+        guard operationErrors.isEmpty else { return .failure(.validation(Self.capped(operationErrors))) }
 
         var selectionDepth = SelectionDepth(document, maxNesting: limits.maxNesting)
         var depths: [ObjectIdentifier: Int] = [:]
@@ -71,10 +82,19 @@ struct DocumentCompiler {
                     at: lines.location(error.offset)))
         }
 
-        for rules in [[CompositeLiteralRule.rule], specifiedRules] {
-            let errors = validate(schema: schema, ast: document, rules: rules)
+        // GraphQLSwift locates each error it reports by running a regular expression over the
+        // whole text (`getLocation`), so errors cost time in proportion to their number times the
+        // document's length: 7,500 wrong literals on as many lines took 81 s. The rules run on
+        // a copy parsed without locations, and again on the located one only when they have
+        // found few errors, to locate those.
+        guard let unlocated = try? parse(source: source, noLocation: true) else {
+            return .failure(.request(message: "Syntax Error", code: .graphQLParseFailed))
+        }
+        for rules in [[CompositeLiteralRule.rule, UnknownNamesRule.rule], specifiedRules] {
+            let errors = validate(schema: schema, ast: unlocated, rules: rules)
             guard errors.isEmpty else {
-                return .failure(.validation(errors.map { GraphQLErrorBody($0, code: .graphQLValidationFailed) }))
+                let reported = errors.count <= Self.maxReportedErrors ? validate(schema: schema, ast: document, rules: rules) : errors
+                return .failure(.validation(Self.capped(reported.map { GraphQLErrorBody($0, code: .graphQLValidationFailed) })))
             }
         }
 
@@ -122,6 +142,16 @@ struct DocumentCompiler {
                 ))
         }
         return .success(CompiledDocument(operations: operations))
+    }
+
+    /// At most ``maxReportedErrors`` errors, then graphql-js's message for validation it stopped.
+    private static func capped(_ errors: [GraphQLErrorBody]) -> [GraphQLErrorBody] {
+        guard errors.count > maxReportedErrors else { return errors }
+        return errors.prefix(maxReportedErrors)
+            + [
+                GraphQLErrorBody(
+                    message: "Too many validation errors, error limit reached. Validation aborted.", code: .graphQLValidationFailed)
+            ]
     }
 
     /// The spec's `LoneAnonymousOperation` and `UniqueOperationNames`, checked before

@@ -8,18 +8,23 @@
 /// nests more than ``GraphQLLimits/maxNesting`` brackets, or more than
 /// ``GraphQLLimits/maxInputDepth`` lists and objects inside an argument list (argument values,
 /// variable default values and list types). A closing bracket the parser does not expect ends
-/// its parse, so the parser never nests deeper than the count here. It runs only when a
-/// document is not in the compiled-document cache.
+/// its parse, so the parser never nests deeper than the count here. It also counts tokens
+/// (``GraphQLLimits/maxTokens``), as the lexer would within one or two: GraphQLSwift's
+/// validation costs tens of microseconds per token. It runs only when a document is not in the
+/// compiled-document cache.
 struct DocumentScan {
     enum Violation: Equatable {
         /// The bracket at this UTF-8 offset opens one level too many.
         case nesting(offset: Int)
         /// The list or object at this UTF-8 offset nests one level too deep inside an argument list.
         case inputDepth(offset: Int)
+        /// The token at this UTF-8 offset is one too many.
+        case tokens(offset: Int)
     }
 
     let maxNesting: Int
     let maxInputDepth: Int
+    let maxTokens: Int
 
     /// The first violation in the text, or nil.
     func firstViolation(in text: String) -> Violation? {
@@ -33,12 +38,31 @@ struct DocumentScan {
         func isTripleQuote(_ i: Int) -> Bool {
             i + 2 < bytes.count && bytes[i] == quote && bytes[i + 1] == quote && bytes[i + 2] == quote
         }
+        // A name, a number or `...`: a run of these bytes is one token (`...Name` is two).
+        func isWordByte(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
         var depth = 0
+        var tokens = 0
         // The depth of each open `(`: at most `maxNesting` of them, since the scan stops there.
         var argumentLists: [Int] = []
         var i = 0
         while i < bytes.count {
-            switch bytes[i] {
+            let byte = bytes[i]
+            // Whitespace, commas and a byte order mark are not tokens; everything else starts one.
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), newline, carriageReturn, UInt8(ascii: ","), UInt8(ascii: "#"), 0xEF, 0xBB, 0xBF:
+                break
+            default:
+                tokens += 1
+                if tokens > maxTokens { return .tokens(offset: i) }
+            }
+            switch byte {
             case UInt8(ascii: "#"):
                 while i < bytes.count, bytes[i] != newline, bytes[i] != carriageReturn { i += 1 }
                 continue
@@ -66,6 +90,8 @@ struct DocumentScan {
             case UInt8(ascii: ")"), UInt8(ascii: "}"), UInt8(ascii: "]"):
                 if argumentLists.last == depth { argumentLists.removeLast() }
                 depth = max(0, depth - 1)
+            case let byte where isWordByte(byte):
+                while i + 1 < bytes.count, isWordByte(bytes[i + 1]) { i += 1 }
             default:
                 break
             }

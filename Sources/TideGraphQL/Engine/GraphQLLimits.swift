@@ -10,6 +10,13 @@ public struct GraphQLLimits: Sendable, Hashable {
     /// fourteen levels of groups; DataStore's predicate groups and hand-written filters use a
     /// handful.
     public var maxInputDepth: Int = 32
+    /// Tokens in a document (names, numbers, strings, punctuation). GraphQLSwift validates at
+    /// tens of microseconds per token (a 5,000-token document of wrong literals or unknown
+    /// names took 0.1–0.7 s on a loaded 2-core machine), so this bounds what one request can
+    /// cost; the standard introspection query has 164 tokens and Amplify's generated
+    /// operations under 100. (graphql-java and Apollo's router allow 15,000 by default, with
+    /// validators an order of magnitude faster.)
+    public var maxTokens: Int = 5000
     /// Aliased fields per operation.
     public var maxAliases: Int = 100
     /// Field selections of one operation once its fragments are expanded: a fragment spread
