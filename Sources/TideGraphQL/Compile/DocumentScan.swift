@@ -38,14 +38,19 @@ struct DocumentScan {
         func isTripleQuote(_ i: Int) -> Bool {
             i + 2 < bytes.count && bytes[i] == quote && bytes[i + 1] == quote && bytes[i + 2] == quote
         }
-        // A name, a number or `...`: a run of these bytes is one token (`...Name` is two).
+        let dot = UInt8(ascii: ".")
+        // A name or a number is one run of these bytes; a number's run also takes `.` (`1.5e-3`),
+        // and `...` is a run of dots of its own, so `...Name` is two tokens as for the lexer.
         func isWordByte(_ byte: UInt8) -> Bool {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"):
+                UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "-"):
                 true
             default: false
             }
+        }
+        func isNumberStart(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         var depth = 0
         var tokens = 0
@@ -90,8 +95,11 @@ struct DocumentScan {
             case UInt8(ascii: ")"), UInt8(ascii: "}"), UInt8(ascii: "]"):
                 if argumentLists.last == depth { argumentLists.removeLast() }
                 depth = max(0, depth - 1)
+            case dot:
+                while i + 1 < bytes.count, bytes[i + 1] == dot { i += 1 }
             case let byte where isWordByte(byte):
-                while i + 1 < bytes.count, isWordByte(bytes[i + 1]) { i += 1 }
+                let number = isNumberStart(byte)
+                while i + 1 < bytes.count, isWordByte(bytes[i + 1]) || (number && bytes[i + 1] == dot) { i += 1 }
             default:
                 break
             }
