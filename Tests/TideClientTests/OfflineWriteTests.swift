@@ -46,6 +46,30 @@ import TideTestSupport
         #expect(copy["title"] == "groceries" && copy["priority"] == 2 && copy["tags"] == ["milk"] && copy.version == 1)
     }
 
+    /// A sync describes the changes it applies (`changes`) only while someone listens: the
+    /// records land alike either way.
+    @Test func syncDescribesChangesOnlyToListeners() async throws {
+        let server = try SharedServer.server()
+        let phone = try await Device.signIn(server)
+        defer { Task { await phone.close() } }
+        for index in 0..<3 {
+            try await phone.client.save("Note", ["id": .string("c\(index)-\(phone.username)"), "title": .string("note \(index)")])
+        }
+        #expect(try await phone.client.syncNow().sent == 3)
+
+        let listened = try await phone.sibling(server) { $0.models = ["Note"] }
+        let unheard = try await phone.sibling(server) { $0.models = ["Note"] }
+        defer { Task { await listened.close(); await unheard.close() } }
+        let changes = ChangeLog(listened.client.changes)
+        #expect(try await listened.client.syncNow().received == 3)
+        try await eventually("the changes were handed out") { changes.all.count == 3 }
+        #expect(Set(changes.all.map(\.id)) == Set((0..<3).map { "c\($0)-\(phone.username)" }))
+        #expect(changes.all.allSatisfy { $0.operation == .create && $0.version == 1 && $0.record?["title"] != nil })
+
+        #expect(try await unheard.client.syncNow().received == 3)
+        #expect(try await unheard.client.query("Note") == listened.client.query("Note"))
+    }
+
     @Test func badInputIsRefusedAndWritesNothing() async throws {
         let server = try SharedServer.server()
         let device = try await Device.signIn(server)

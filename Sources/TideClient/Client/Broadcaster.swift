@@ -43,6 +43,9 @@ final class Broadcaster<Value: Sendable>: Sendable {
 
     var latest: Value? { state.withLock { $0.latest } }
 
+    /// Someone listens: values worth computing only to be handed out can be skipped otherwise.
+    var hasListeners: Bool { state.withLock { !$0.listeners.isEmpty } }
+
     func finish() {
         let listeners = state.withLock { state in
             defer { state.listeners = [:] }

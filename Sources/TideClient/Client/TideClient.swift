@@ -314,7 +314,7 @@ public final class TideClient: Sendable {
             onProgress(.pulling(model: name, records: 0))
             let received = Mutex(0)
             do {
-                let result = try await space.modelSync(model, reportChanges: true).run(
+                let result = try await space.modelSync(model, reportChanges: space.changes.hasListeners).run(
                     onPage: { count in
                         let total = received.withLock { $0 += count; return $0 }
                         onProgress(.pulling(model: name, records: total))
@@ -340,6 +340,8 @@ public final class TideClient: Sendable {
     }
 
     /// Every change the server's data makes locally (sync pages and events), as it is applied.
+    /// Changes are described only while someone listens (it costs a lookup per record), so
+    /// listen before starting a sync whose changes you want.
     public var changes: AsyncStream<AppliedChange> {
         guard let space = state.withLock({ $0.space }) else { return AsyncStream { $0.finish() } }
         return space.changes.stream()

@@ -148,7 +148,7 @@ struct LiveSession: Sendable {
                         for model in space.syncedModels {
                             publish(.syncing(model: model.name))
                             do {
-                                let result = try await space.modelSync(model, reportChanges: true).run(onChanges: { changes in
+                                let result = try await space.modelSync(model, reportChanges: space.changes.hasListeners).run(onChanges: { changes in
                                     for change in changes { space.changes.yield(change) }
                                 })
                                 starts[model.name] = result.startedAt
@@ -207,7 +207,7 @@ struct LiveSession: Sendable {
                 index += 1
             }
             guard let applied = try? await space.store.applyServerRecords(
-                model: model.name, records, predicate: space.predicates[model.name]?.expression, report: true)
+                model: model.name, records, predicate: space.predicates[model.name]?.expression, report: space.changes.hasListeners)
             else { continue }
             for change in applied.changes { space.changes.yield(change) }
         }

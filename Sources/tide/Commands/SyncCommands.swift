@@ -137,9 +137,10 @@ struct Watch: AsyncParsableCommand {
             }
         }
         client.setLinkEnabled(profile.isOnline)
-        try client.startLiveSync()
+        // Listening first: the first sync's changes are printed too.
         let changes = client.changes
         let statuses = client.statusUpdates
+        try client.startLiveSync()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await change in changes { Self.print(change) }
