@@ -4,7 +4,7 @@ SCHEMA ?= Schema/example.graphql
 DATA ?= ./tidewater-data
 PORT ?= 4000
 
-.PHONY: deps build serve test conformance realtime fuzz bench fanout clean
+.PHONY: deps build serve test conformance realtime fuzz bench fanout client-bench clean
 
 deps:
 	@bash Tools/install-deps.sh
@@ -57,6 +57,16 @@ bench: deps
 ## package of its own (Tools/fanout), built here only.
 fanout: deps
 	bash Tools/fanout/run.sh
+
+## The client library's figures (Tools/client-bench/README.md): catch-up, drain, local queries
+## and the client's memory against a server it starts. A release build unless CONFIG is given;
+## BENCH_ARGS go to the tool, e.g. BENCH_ARGS="--records 5000 --writes 1000".
+BENCH_ARGS ?=
+client-bench: CONFIG = release
+client-bench: deps
+	swift build -c $(CONFIG) --product tidewater
+	swift build -c $(CONFIG) --product tide-client-bench
+	.build/$(CONFIG)/tide-client-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

@@ -179,6 +179,19 @@ let package = Package(
             name: "tide-crypto-bench", dependencies: ["TideCrypto"], path: "Tools/crypto-bench",
             swiftSettings: swiftSettings
         ),
+        // The client library's figures (Tools/client-bench/README.md): catch-up, drain, local queries, RSS.
+        .executableTarget(
+            name: "tide-client-bench",
+            dependencies: [
+                "TideClient", "TideModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tools/client-bench", exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tidewater",
             dependencies: [
