@@ -56,6 +56,37 @@ struct SearchIndexerTests {
         #expect(live.count == 2)
     }
 
+    @Test func aFieldAddedToSearchableFieldsIsIndexedAtTheNextStart() async throws {
+        let directory = try TemporaryDirectory()
+        let before = schema.replacingOccurrences(of: #"fields: ["title", "body", "tags"]"#, with: #"fields: ["title"]"#)
+        let store = try openStore(directory, schema: before)
+        let indexer = try SearchIndexer(store: store, schema: try SchemaLoader.load(source: before), directory: directory.path, logger: quietLogger)
+        let runner = FeedConsumerRunner(consumer: indexer, store: store, logger: quietLogger)
+        try await whileRunning(runner) {
+            _ = try await store.create(model: "Note", id: "inBody", values: ["title": "Groceries", "body": "the harbour market"], condition: nil, actor: "t")
+            _ = try await store.create(model: "Note", id: "inTitle", values: ["title": "Harbour walk"], condition: nil, actor: "t")
+            #expect(await runner.waitUntilApplied(store.feedHead, timeout: .seconds(20)))
+            #expect(try search(store, indexer, .text(field: "title", .anyWord(try words("harbour")))) == ["inTitle"])
+        }
+        store.close()
+
+        let reopened = try openStore(directory, schema: schema)
+        defer { reopened.close() }
+        let widened = try SearchIndexer(store: reopened, schema: try SchemaLoader.load(source: schema), directory: directory.path, logger: quietLogger)
+        #expect(widened.file.changedModels == ["Note"])
+        let restarted = FeedConsumerRunner(consumer: widened, store: reopened, logger: quietLogger)
+        try await whileRunning(restarted) {
+            #expect(await restarted.waitUntilApplied(reopened.feedHead, timeout: .seconds(20)))
+            #expect(try search(reopened, widened, .text(field: "body", .anyWord(try words("harbour")))) == ["inBody"], "the body was indexed at start")
+            _ = try await reopened.create(model: "Note", id: "later", values: ["body": "harbour lights"], condition: nil, actor: "t")
+            #expect(await restarted.waitUntilApplied(reopened.feedHead, timeout: .seconds(20)))
+            #expect(Set(try search(reopened, widened, .text(field: "body", .anyWord(try words("harbour"))))) == ["inBody", "later"])
+        }
+        let live = try widened.file.transaction { batch throws(StoreError) in try batch.contents(model: "Note") }
+        try await widened.rebuild()
+        #expect(live == (try widened.file.transaction { batch throws(StoreError) in try batch.contents(model: "Note") }), "equals a rebuild")
+    }
+
     @Test func searchTextThatIsQuerySyntaxIsRefusedWithAReason() throws {
         for text in ["\"unbalanced", "AND OR", "*", "NEAR(a b)", "title:x", "a OR b", "foo*", "!!!"] {
             #expect(throws: SearchText.Refusal.self, "\(text)") { try SearchText.words(text, operator: "match") }
