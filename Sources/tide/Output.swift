@@ -46,9 +46,10 @@ enum Output {
         var widths = headers.map(\.count)
         for row in cut { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
         func render(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
+            let line = cells.enumerated().map { index, cell in
                 index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
+            return String(line.reversed().drop { $0 == " " }.reversed())
         }
         line(bold(render(headers)))
         for row in cut { line(render(row)) }

@@ -96,6 +96,7 @@ import TideTestSupport
         #expect(query.arrayValue?.map { $0["id"] } == ["c1"] && query.arrayValue?.first?["_version"] == 1)
         let table = try await tide(["query", "Note"], profile: profile)
         #expect(table.stdout.contains("c1") && table.stdout.contains("title") && !table.stdout.contains("\u{1B}["), "no colours into a pipe")
+        #expect(!table.stdout.contains("secretNote"), "no column for a field empty in every row")
         let status2 = try JSONParser.parse(try await tide(["status", "--json"], profile: profile).stdout)
         #expect(status2["models"]?["Note"]?["lastSync"]?.intValue != nil && status2["outbox"]?["pending"] == 0)
 

@@ -63,7 +63,10 @@ struct Query: AsyncParsableCommand {
             Output.printJSON(.array(records.map(\.json)))
             return
         }
-        let fields = client.schema.flatMap { try? $0.fieldNames(of: model) } ?? []
+        // The model's fields that hold a value in some record: a column empty in every row says nothing.
+        let fields = (client.schema.flatMap { try? $0.fieldNames(of: model) } ?? []).filter { name in
+            records.contains { !($0[name] ?? .null).isNull }
+        }
         let rows = records.map { record in
             [record.id] + fields.map { Output.cell(record[$0]) } + [record.version.map(String.init) ?? "", record.hasPendingChanges ? "yes" : ""]
         }
