@@ -25,6 +25,9 @@ public enum TideClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case notFound(String)
     /// The local store failed (disk full, a corrupt file).
     case localStore(String)
+    /// End-to-end encryption keys could not be set up, unlocked or changed (a wrong passphrase,
+    /// no keys on the server yet, keys changed on another device). Nothing was changed.
+    case encryption(String)
 
     /// Broad kinds, for exit codes and retry decisions.
     public enum Kind: Sendable {
@@ -36,7 +39,7 @@ public enum TideClientError: Error, Sendable, Hashable, CustomStringConvertible 
         case .invalidRecord, .unknownModel, .invalidQuery, .invalidArgument: .badInput
         case .notSignedIn, .authenticationFailed: .notSignedIn
         case .serverUnreachable: .unreachable
-        case .server, .schemaUnavailable, .notFound, .localStore: .failed
+        case .server, .schemaUnavailable, .notFound, .localStore, .encryption: .failed
         }
     }
 
@@ -53,6 +56,7 @@ public enum TideClientError: Error, Sendable, Hashable, CustomStringConvertible 
         case .schemaUnavailable(let why): "schema unavailable: \(why)"
         case .notFound(let what): "not found: \(what)"
         case .localStore(let why): "local store: \(why)"
+        case .encryption(let why): why
         }
     }
 }

@@ -381,7 +381,7 @@ public final class TideClient: Sendable {
 
     // MARK: - Internals
 
-    private func space() throws(TideClientError) -> UserSpace {
+    func space() throws(TideClientError) -> UserSpace {
         guard let space = state.withLock({ $0.space }) else { throw .notSignedIn }
         return space
     }
@@ -392,9 +392,10 @@ public final class TideClient: Sendable {
         return space.user
     }
 
-    /// Stops live sync and closes the current user's store.
+    /// Stops live sync, wipes the encryption keys from memory and closes the current user's store.
     private func closeSpace() async {
         await stopLiveSync()
+        lockEncryption()
         let space = state.withLock { state in
             defer { state.space = nil }
             return state.space

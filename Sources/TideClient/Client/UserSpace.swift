@@ -36,9 +36,14 @@ final class UserSpace: Sendable {
             if description.operations.sync != nil { synced.append(description) }
         }
         syncedModels = synced
-        store = try LocalStore(
+        let store = try LocalStore(
             path: configuration.storePath(userID: session.userID), schema: schema, localIndexes: configuration.localIndexes,
             writesEncryptedFields: configuration.fieldTransform != nil)
+        self.store = store
+        if let encryptor = configuration.fieldTransform as? FieldEncryptor {
+            try store.prepareDecryptionFailures()
+            encryptor.setFailureSink { failure in store.recordDecryptionFailure(failure) }
+        }
         let http = HTTPTransport(baseURL: configuration.server)
         tokens = TokenProvider(
             session: session, store: configuration.resolvedSessionStore, auth: AuthAPI(http: http),
@@ -62,6 +67,7 @@ final class UserSpace: Sendable {
     }
 
     func close() {
+        (configuration.fieldTransform as? FieldEncryptor)?.setFailureSink(nil)
         changes.finish()
         status.finish()
         store.close()

@@ -86,13 +86,13 @@ extension LocalStore {
 
     /// Before the first local write on a synced record: keep the server's copy, on which the
     /// queued writes are replayed and which a discard restores.
-    private static func keepServerCopy(_ db: Database, _ table: ModelTable, _ existing: ModelTable.StoredRow?) throws {
+    static func keepServerCopy(_ db: Database, _ table: ModelTable, _ existing: ModelTable.StoredRow?) throws {
         guard let existing, !existing.pending, let record = table.record(existing) else { return }
         try setServerCopy(db, table, record)
     }
 
     /// Appends a write to the outbox, coalesced with the record's last entry.
-    private static func queue(
+    static func queue(
         _ db: Database, _ table: ModelTable, id: String, operation: OutboxEntry.Operation, fields: [String: JSONValue],
         baseVersion: Int64?, now: Int64
     ) throws {

@@ -5,7 +5,8 @@ import TideModel
 /// the transform turns it into what the server may see before a write is sent, and back when
 /// records arrive (sync pages, subscription events, mutation answers, the server copies that
 /// conflicts carry). Filters sent to the server (a sync predicate's base sync) pass through
-/// ``serverFilter(_:model:)``.
+/// ``serverFilter(_:model:)``. ``FieldEncryptor`` is the implementation with TideCrypto's keys;
+/// the sketch below shows the shape of the seam.
 ///
 /// The library calls ``outgoing(_:field:path:model:recordID:)`` and
 /// ``incoming(_:field:path:model:recordID:)`` only for the fields ``applies(to:of:)`` selects
