@@ -256,7 +256,7 @@ let package = Package(
         .executableTarget(
             name: "tide",
             dependencies: [
-                "TideClient", "TideScenario", "TideModel",
+                "TideClient", "TideScenario", "TideModel", "TideCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -8,6 +8,7 @@ import TideClient
 /// ```
 /// <profile>/session.json     the signed-in user and tokens (0600)
 /// <profile>/link             online | offline
+/// <profile>/agent.sock       the key agent holding the unlocked encryption keys (0600; `tide keys`)
 /// <profile>/stores/<host-port>/schema.graphql
 /// <profile>/stores/<host-port>/<user id>/tide.sqlite
 /// ```
@@ -38,6 +39,8 @@ struct Profile {
         var configuration = TideClient.Configuration(server: server, storeDirectory: directory.appendingPathComponent("stores"))
         configuration.sessionStore = sessionStore
         configuration.models = models
+        // Encrypted fields: keys come from the profile's key agent (`tide keys`); locked until then.
+        configuration.fieldTransform = FieldEncryptor()
         var logger = Logger(label: "tide")
         logger.logLevel = ProcessInfo.processInfo.environment["TIDE_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         configuration.logger = logger

@@ -16,7 +16,7 @@ struct Tide: AsyncParsableCommand {
         discussion: "Global options (before or after the command): --profile DIR (default $TIDE_PROFILE, else ~/.tide), --json.",
         subcommands: [
             SignUp.self, LogIn.self, LogOut.self, StatusCommand.self, Save.self, Delete.self, Get.self, Query.self,
-            Sync.self, Offline.self, Online.self, Watch.self, Outbox.self, Conflicts.self, Scenario.self,
+            Sync.self, Offline.self, Online.self, Watch.self, Outbox.self, Conflicts.self, Keys.self, Scenario.self,
         ])
 
     static func main() async {

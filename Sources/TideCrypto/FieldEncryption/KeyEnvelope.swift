@@ -69,7 +69,13 @@ public struct KeyEnvelope: Sendable, Equatable {
     /// when it does not unwrap the current key.
     public func unlock(passphrase: String) throws(KeyEnvelopeError) -> UnlockedKeys {
         guard passphrase.utf8.count <= Self.maximumPassphraseBytes else { throw .passphraseTooLong }
-        let wrappingKey = try parameters.deriveKey(passphrase: passphrase, salt: salt)
+        return try unlock(wrappingKey: try parameters.deriveKey(passphrase: passphrase, salt: salt))
+    }
+
+    /// The data keys, unwrapped with the key derived from the passphrase (as a key agent holds
+    /// it: ``UnlockedKeys/withWrappingKey(_:)``), without running Argon2id again. Takes
+    /// ownership of `wrappingKey` (it is wiped when it does not unwrap the current key).
+    public func unlock(wrappingKey: SecretKey) throws(KeyEnvelopeError) -> UnlockedKeys {
         var unwrapped: [UInt32: SecretKey] = [:]
         // The current key first: when it fails the passphrase is wrong; when another fails, that entry was altered.
         for entry in keys.sorted(by: { a, _ in a.id == currentKeyId }) {

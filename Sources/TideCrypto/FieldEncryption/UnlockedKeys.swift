@@ -44,6 +44,13 @@ public struct UnlockedKeys: Sendable {
         return UnlockedKeys(envelope: envelope, ring: next, wrappingKey: wrappingKey)
     }
 
+    /// Calls `body` with the wrapping key's bytes (``SecretKey/length`` of them), for a key agent
+    /// that hands the unlocked state to another process of the same user
+    /// (``KeyEnvelope/unlock(wrappingKey:)`` opens the envelope with them). Do not keep or log them.
+    public func withWrappingKey<R>(_ body: (UnsafePointer<UInt8>) -> R) throws(SecretKeyError) -> R {
+        try wrappingKey.withBytes(body)
+    }
+
     /// Zeroes the data keys and the wrapping key.
     public func wipe() {
         ring.wipe()

@@ -33,7 +33,9 @@ struct LogIn: AsyncParsableCommand {
         let password = try readPasswordFromStdin()
         let profile = Profile.current
         let url = try serverURL(server)
-        // Whoever was signed in on this profile is signed out locally first (their store kept).
+        // Whoever was signed in on this profile is signed out locally first (their store kept,
+        // their keys locked).
+        KeyAgent.stop(profile)
         if let previous = try? profile.sessionStore.load(), let previousServer = URL(string: previous.server) {
             _ = try? await profile.client(server: previousServer).signOut()
         }
@@ -60,6 +62,7 @@ struct LogOut: AsyncParsableCommand {
             throw TideClientError.notSignedIn
         }
         let client = profile.client(server: server)
+        KeyAgent.stop(profile)
         let revoked = try await client.signOut(wipe: wipe)
         if !revoked { Output.note("warning: the server could not be reached; the session was not revoked there") }
         if Output.json {

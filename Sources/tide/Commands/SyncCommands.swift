@@ -53,7 +53,7 @@ struct Sync: AsyncParsableCommand {
             }
             return
         }
-        let client = try await profile.signedInClient(refreshSchema: true)
+        let client = try await unlockedClient(refreshSchema: true)
         let progress = Progress()
         let summary = try await client.syncNow { progress.show($0) }
         progress.finish()
@@ -130,7 +130,7 @@ struct Watch: AsyncParsableCommand {
         let (stop, sources) = Self.stopSignals()
         defer { sources.forEach { $0.cancel() } }
         let profile = Profile.current
-        let client = try await profile.signedInClient(refreshSchema: profile.isOnline, models: models.isEmpty ? nil : models)
+        let client = try await unlockedClient(refreshSchema: profile.isOnline, models: models.isEmpty ? nil : models)
         if let schema = client.schema {
             for model in models where !schema.syncedModelNames.contains(model) {
                 throw TideClientError.unknownModel(model)
