@@ -159,7 +159,7 @@ extension TideClient {
                 let model = space.syncedModels.first(where: { $0.name == name })
             else { continue }
             do {
-                _ = try await space.modelSync(model, reportChanges: true).run(onChanges: { changes in
+                _ = try await space.modelSync(model, reportChanges: space.changes.hasListeners).run(onChanges: { changes in
                     for change in changes { space.changes.yield(change) }
                 })
             } catch {
