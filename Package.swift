@@ -183,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "tide-client-bench",
             dependencies: [
-                "TideClient", "TideModel",
+                "TideClient", "TideModel", "TideCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

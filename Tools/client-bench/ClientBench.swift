@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import TideClient
+import TideCrypto
 import TideModel
 
 /// The client library's figures (Tools/client-bench/README.md): catch-up (a fresh client
@@ -25,6 +26,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "A running server to use instead of starting one (its rate limits must be off).") var url: String?
     @Option(help: "The tidewater binary to start (default: the one beside this binary).") var tidewater: String?
     @Option(help: "The schema the started server serves.") var schema = "Schema/example.graphql"
+    @Flag(help: "Give every task an end-to-end encrypted, blind-indexed assignee (Task.assigneeEmail): the clients encrypt it before sending and decrypt it on arrival.")
+    var encrypted = false
 
     /// Requests in flight while seeding (each `batch` aliased creates) and for the reference rate.
     static let seedWorkers = 8, batch = 100, referenceConnections = 16
@@ -67,12 +70,20 @@ struct Run: AsyncParsableCommand {
         let password = UUID().uuidString
         try await api.signUp(username: username, password: password)
         var figures = Figures(records: records, writes: writes, queries: queries, server: base.absoluteString, startedServer: startedServer)
+        figures.encrypted = encrypted
+        // With --encrypted: the account's keys, set up once; the seeding encrypts with them and
+        // the clients unlock them with the passphrase (not timed).
+        let passphrase = UUID().uuidString
+        let cipher = encrypted
+            ? try await Self.setUpKeys(base, username: username, password: password, passphrase: passphrase, store: workspace.appendingPathComponent("keys"))
+            : nil
 
         note("seeding \(records) tasks (\(Self.batch) creates a request, \(Self.seedWorkers) requests at once)…")
         let seeded = Mutex(0)
         let total = records
         let seedTime = try await api.seedTasks(
-            count: records, batch: Self.batch, workers: Self.seedWorkers, token: try await api.logIn(username: username, password: password)
+            count: records, batch: Self.batch, workers: Self.seedWorkers, token: try await api.logIn(username: username, password: password),
+            encrypt: cipher.map(Self.encryptedFields)
         ) { count in
             let (before, after) = seeded.withLock { done in
                 defer { done += count }
@@ -88,8 +99,8 @@ struct Run: AsyncParsableCommand {
             arguments: [
                 "client-process", "--url", base.absoluteString, "--username", username,
                 "--store", workspace.appendingPathComponent("catch-up").path, "--queries", String(queries),
-            ],
-            environment: [ClientProcess.passwordVariable: password], stderrPath: nil)
+            ] + (encrypted ? ["--encrypted"] : []),
+            environment: [ClientProcess.passwordVariable: password, ClientProcess.passphraseVariable: passphrase], stderrPath: nil)
         let status = await client.wait(timeout: .seconds(3600))
         guard status == 0, let line = client.stdout.split(separator: "\n").last, let report = try? JSONParser.parse(String(line)) else {
             throw BenchError("the client process failed (exit \(status))")
@@ -97,7 +108,8 @@ struct Run: AsyncParsableCommand {
         figures.catchUp = report
 
         note("drain: a client queues \(writes) tasks offline, then sends them…")
-        figures.drain = try await drain(base, username: username, password: password, store: workspace.appendingPathComponent("drain"))
+        figures.drain = try await drain(
+            base, username: username, password: password, passphrase: encrypted ? passphrase : nil, store: workspace.appendingPathComponent("drain"))
 
         note("reference: \(writes) createTask requests from \(Self.referenceConnections) connections…")
         let reference = try await api.createTasks(
@@ -109,16 +121,20 @@ struct Run: AsyncParsableCommand {
 
     /// Offline writes, then the link on and one sync that only sends (the client syncs no
     /// model, so nothing is pulled): the time until every write is acknowledged.
-    private func drain(_ base: URL, username: String, password: String, store: URL) async throws -> Figures.Drain {
+    private func drain(_ base: URL, username: String, password: String, passphrase: String?, store: URL) async throws -> Figures.Drain {
         var configuration = TideClient.Configuration(server: base, storeDirectory: store)
         configuration.models = []
+        if passphrase != nil { configuration.fieldTransform = FieldEncryptor() }
         let client = TideClient(configuration: configuration)
         try await client.signIn(username: username, password: password)
+        if let passphrase { try await client.unlockEncryption(passphrase: passphrase) }
         client.setLinkEnabled(false)
         let clock = ContinuousClock()
         let queuing = clock.now
         for index in 0..<writes {
-            try await client.save("Task", TaskFixture.fields(records + index))
+            var fields = TaskFixture.fields(records + index)
+            if passphrase != nil { fields["assigneeEmail"] = .string(TaskFixture.assignee(records + index)) }
+            try await client.save("Task", fields)
         }
         let queued = clock.now - queuing
         let pending = try await client.status().pending
@@ -133,6 +149,31 @@ struct Run: AsyncParsableCommand {
         }
         try await client.signOut()
         return Figures.Drain(queueSeconds: queued.seconds, drainSeconds: sent.seconds)
+    }
+
+    /// Sets up the account's encryption keys (a client of its own) and returns a cipher with them
+    /// for the seeding. The client is not signed out: that would wipe the keys the cipher uses.
+    private static func setUpKeys(_ base: URL, username: String, password: String, passphrase: String, store: URL) async throws -> FieldCipher {
+        var configuration = TideClient.Configuration(server: base, storeDirectory: store)
+        configuration.models = []
+        let encryptor = FieldEncryptor()
+        configuration.fieldTransform = encryptor
+        let client = TideClient(configuration: configuration)
+        try await client.signIn(username: username, password: password)
+        try await client.setUpEncryption(passphrase: passphrase)
+        return FieldCipher(keys: try encryptor.unlockedKeys().ring)
+    }
+
+    /// What the client would send for task `index`'s assignee: its id (the ciphertext is bound
+    /// to it), the `tw1:` value and the blind index.
+    static func encryptedFields(_ cipher: FieldCipher) -> @Sendable (Int) throws -> [String: JSONValue] {
+        { index in
+            let id = TaskFixture.id(index), email = TaskFixture.assignee(index)
+            return [
+                "id": .string(id), "assigneeEmail": .string(try cipher.encrypt(email, model: "Task", id: id, field: "assigneeEmail")),
+                "assigneeEmailBlindIndex": .string(try cipher.blindIndex(of: email, model: "Task", field: "assigneeEmail")),
+            ]
+        }
     }
 
     /// A binary of this build (`.build/<configuration>/NAME`).

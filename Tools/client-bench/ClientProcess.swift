@@ -12,11 +12,14 @@ struct ClientProcess: AsyncParsableCommand {
 
     /// The account's password comes in the environment, not on the command line.
     static let passwordVariable = "TIDE_CLIENT_BENCH_PASSWORD"
+    /// The encryption passphrase (with `--encrypted`), likewise.
+    static let passphraseVariable = "TIDE_CLIENT_BENCH_PASSPHRASE"
 
     @Option var url: String
     @Option var username: String
     @Option var store: String
     @Option var queries: Int
+    @Flag var encrypted = false
 
     func run() async throws {
         guard let server = URL(string: url), let password = ProcessInfo.processInfo.environment[Self.passwordVariable] else {
@@ -24,8 +27,17 @@ struct ClientProcess: AsyncParsableCommand {
         }
         var configuration = TideClient.Configuration(server: server, storeDirectory: URL(fileURLWithPath: store))
         configuration.models = ["Task"]
+        if encrypted { configuration.fieldTransform = FieldEncryptor() }
         let client = TideClient(configuration: configuration)
         try await client.signIn(username: username, password: password)
+        if encrypted {
+            guard let passphrase = ProcessInfo.processInfo.environment[Self.passphraseVariable] else {
+                throw BenchError("client-process --encrypted needs \(Self.passphraseVariable)")
+            }
+            try await client.unlockEncryption(passphrase: passphrase)
+            // Argon2id's 64 MiB belong to the unlock, not to the catch-up measured next.
+            ResidentMemory.resetPeak()
+        }
         let rssBefore = ResidentMemory.current ?? 0
 
         let clock = ContinuousClock()
@@ -34,6 +46,13 @@ struct ClientProcess: AsyncParsableCommand {
         let catchUp = clock.now - started
         let peak = ResidentMemory.peak ?? 0
         let local = try await client.status().models.first { $0.name == "Task" }?.records ?? 0
+        if encrypted {
+            let failures = try await client.decryptionFailures()
+            let sample = try await client.get("Task", id: TaskFixture.id(0))
+            guard failures.isEmpty, sample?["assigneeEmail"] == .string(TaskFixture.assignee(0)) else {
+                throw BenchError("the catch-up did not decrypt every value (\(failures.count) failures)")
+            }
+        }
 
         var random = SystemRandomNumberGenerator()
         var times: [Duration] = []

@@ -13,6 +13,8 @@ struct Figures {
     var queries: Int
     var server: String
     var startedServer: Bool
+    /// `--encrypted`: every task carries an end-to-end encrypted, blind-indexed assignee.
+    var encrypted = false
     var seedSeconds = 0.0
     /// The client process's report (``ClientProcess``).
     var catchUp: JSONValue = [:]
@@ -44,7 +46,7 @@ struct Figures {
 
     var json: JSONValue {
         [
-            "build": .string(Self.build), "server": .string(server), "startedServer": .bool(startedServer),
+            "build": .string(Self.build), "server": .string(server), "startedServer": .bool(startedServer), "encrypted": .bool(encrypted),
             "records": .int(Int64(records)), "writes": .int(Int64(writes)), "queries": .int(Int64(queries)),
             "catchUp": [
                 "recordsPerSecond": .double(catchUpRate.rounded()), "seconds": .double(number("catchUpSeconds")),
@@ -86,6 +88,7 @@ struct Figures {
         }
         let header = "tide-client-bench (\(Self.build) build): server \(server)"
             + (startedServer ? " (started for the run, durability full)" : "")
+            + (encrypted ? "; every task with an end-to-end encrypted, blind-indexed assigneeEmail" : "")
         let footer = String(format: "not figures: seeding the tasks took %.1f s; queuing the offline writes took %.1f s", seedSeconds, drain.queueSeconds)
             + " (\(count(Double(writes) / max(drain.queueSeconds, 1e-9))) writes/s)"
         return ([header, ""] + lines + ["", footer]).joined(separator: "\n")

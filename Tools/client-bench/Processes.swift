@@ -115,6 +115,11 @@ enum ResidentMemory {
     static var peak: Int? { field("VmHWM") }
     static var current: Int? { field("VmRSS") }
 
+    /// Starts the peak over from the current resident set (`5` to `/proc/self/clear_refs`).
+    static func resetPeak() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
     private static func field(_ name: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {

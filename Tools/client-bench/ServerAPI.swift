@@ -68,7 +68,11 @@ final class ServerAPI: Sendable {
 
     /// Creates `count` tasks, `batch` aliased `createTask` fields per request, `workers`
     /// requests in flight. Returns the time it took.
-    func seedTasks(count: Int, batch: Int, workers: Int, token: String, progress: @escaping @Sendable (Int) -> Void) async throws -> Duration {
+    /// `encrypt`, when given, adds the task's encrypted fields to its input.
+    func seedTasks(
+        count: Int, batch: Int, workers: Int, token: String, encrypt: (@Sendable (Int) throws -> [String: JSONValue])? = nil,
+        progress: @escaping @Sendable (Int) -> Void
+    ) async throws -> Duration {
         let batches = stride(from: 0, to: count, by: batch).map { ($0, min(batch, count - $0)) }
         let started = ContinuousClock.now
         let next = Counter()
@@ -81,7 +85,11 @@ final class ServerAPI: Sendable {
                         let declarations = (0..<size).map { "$i\($0): CreateTaskInput!" }.joined(separator: ", ")
                         let fields = (0..<size).map { "t\($0): createTask(input: $i\($0)) { id }" }.joined(separator: " ")
                         var variables: [String: JSONValue] = [:]
-                        for k in 0..<size { variables["i\(k)"] = .object(TaskFixture.fields(first + k)) }
+                        for k in 0..<size {
+                            var input = TaskFixture.fields(first + k)
+                            if let encrypt { input.merge(try encrypt(first + k)) { $1 } }
+                            variables["i\(k)"] = .object(input)
+                        }
                         try await self.mutate(
                             "mutation Seed(\(declarations)) { \(fields) }", variables: .object(variables), token: token, fields: size)
                         progress(size)
@@ -136,6 +144,13 @@ enum TaskFixture {
     static let statuses = ["TODO", "IN_PROGRESS", "DONE"]
     /// Priorities run 0..<priorities: a `status` + `priority` filter selects about 1/300 of the tasks.
     static let priorities = 100
+
+    /// The id of seeded task `index` (given, so that its encrypted value can be bound to it).
+    static func id(_ index: Int) -> String { "task-\(index)" }
+
+    /// The assignee of task `index` (`@encrypted(blindIndex: true)`; one of 50, so that the blind
+    /// index is shared as a real assignee's would be). Set with `--encrypted` only.
+    static func assignee(_ index: Int) -> String { "crew-\(index % 50)@harbour.example" }
 
     static func fields(_ index: Int) -> [String: JSONValue] {
         [
