@@ -277,6 +277,21 @@ let package = Package(
             path: "Tools/crashloop/tidewater-crashloop",
             swiftSettings: swiftSettings
         ),
+        // The sync simulator (Tools/sim/README.md): `tide` clients against a real server through a
+        // seeded schedule of writes, link changes, SIGKILLs and server restarts, then checked for
+        // convergence, lost writes and wedged outboxes. The tool runs many seeds; TideClientTests a few.
+        .target(
+            name: "TideSim",
+            dependencies: ["TideTestSupport", "TideScenario", "TideModel"],
+            path: "Tools/sim/TideSim",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tide-sim",
+            dependencies: ["TideSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/sim/tide-sim",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TideModelTests", dependencies: ["TideModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TideFilterPolicyTests", dependencies: ["TideFilterPolicy", "TideModel"],
@@ -326,7 +341,7 @@ let package = Package(
         .testTarget(
             name: "TideClientTests",
             dependencies: [
-                "TideClient", "TideModel", "TideSchema", "TideCrypto", "TideTestSupport",
+                "TideClient", "TideModel", "TideSchema", "TideCrypto", "TideTestSupport", "TideSim",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

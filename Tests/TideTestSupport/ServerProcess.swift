@@ -30,9 +30,10 @@ public final class ServerProcess: @unchecked Sendable {
     public static let unlimited = ["--auth-rate-limit", "off", "--graphql-rate-limit", "off"]
 
     /// Starts the server, waits (bounded) until it prints the URL it serves on and, with
-    /// `signIn`, signs up and logs in the user `tester` for `GraphQLClient(server)`.
+    /// `signIn`, signs up and logs in the user `tester` for `GraphQLClient(server)`. `port` 0
+    /// takes a free one; a restart on the same data folder may ask for the port it had.
     public init(
-        schema: String = "Schema/example.graphql", dataDirectory: URL? = nil, extraArguments: [String] = [],
+        schema: String = "Schema/example.graphql", dataDirectory: URL? = nil, port: Int = 0, extraArguments: [String] = [],
         environment: [String: String] = [:], signIn: Bool = true, startTimeout: Duration = .seconds(60)
     ) async throws {
         self.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
@@ -42,7 +43,7 @@ public final class ServerProcess: @unchecked Sendable {
         }
         child = try await ChildProcess.start(
             Self.binary,
-            ["serve", "--schema", schemaPath, "--data", self.dataDirectory.path, "--host", "127.0.0.1", "--port", "0"]
+            ["serve", "--schema", schemaPath, "--data", self.dataDirectory.path, "--host", "127.0.0.1", "--port", String(port)]
                 + Self.unlimited + extraArguments,
             environment: environment, stderrLimit: 256 << 10)
         baseURL = try await waitForURL(timeout: startTimeout)
