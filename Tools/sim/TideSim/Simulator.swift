@@ -280,6 +280,12 @@ private final class Run {
 
     private func stopWatch(_ client: Int, _ what: String) async throws {
         guard let child = watches.removeValue(forKey: client) else { return }
+        // `tide watch` turns SIGTERM into a clean exit once it runs; one sent while the process
+        // is still starting (before its first status line) ends it the default way.
+        let started = ContinuousClock.now + .seconds(15)
+        while !child.stderr.contains("status: "), child.exitStatus == nil, ContinuousClock.now < started {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         child.signal(SIGTERM)
         guard let status = await child.wait(timeout: .seconds(30)) else {
             child.signal(SIGKILL)

@@ -43,8 +43,8 @@ struct SimCommand: AsyncParsableCommand {
         let list: [UInt64] = seed.map { [$0] } ?? (1...UInt64(seeds ?? 1)).map { $0 }
         if printSchedule {
             for seed in list {
-                print("seed \(seed):")
-                for (index, step) in Schedule(seed: seed, clients: clients, steps: steps).steps.enumerated() { print("  \(index): \(step)") }
+                say("seed \(seed):")
+                for (index, step) in Schedule(seed: seed, clients: clients, steps: steps).steps.enumerated() { say("  \(index): \(step)") }
             }
             return
         }
@@ -55,17 +55,17 @@ struct SimCommand: AsyncParsableCommand {
         var failed: [SeedResult] = []
         for seed in list {
             let result = await Simulator.run(
-                SimOptions(seed: seed, clients: clients, steps: steps, tide: tidePath, verbose: verbose) { print($0) })
-            print(result)
+                SimOptions(seed: seed, clients: clients, steps: steps, tide: tidePath, verbose: verbose) { say($0) })
+            say(result.description)
             if !result.passed {
-                for problem in result.problems { print("  - \(problem)") }
-                if let kept = result.keptAt { print("  profiles, data and server log kept in \(kept)") }
-                print("  replay: \(replay(seed))")
+                for problem in result.problems { say("  - \(problem)") }
+                if let kept = result.keptAt { say("  profiles, data and server log kept in \(kept)") }
+                say("  replay: \(replay(seed))")
                 failed.append(result)
             }
         }
         if list.count > 1 {
-            print("\(list.count - failed.count) of \(list.count) seeds passed" + (failed.isEmpty ? "" : "; failed: \(failed.map { String($0.seed) }.joined(separator: " "))"))
+            say("\(list.count - failed.count) of \(list.count) seeds passed" + (failed.isEmpty ? "" : "; failed: \(failed.map { String($0.seed) }.joined(separator: " "))"))
         }
         if !failed.isEmpty { throw ExitCode.failure }
     }
@@ -73,4 +73,10 @@ struct SimCommand: AsyncParsableCommand {
     private func replay(_ seed: UInt64) -> String {
         ".build/debug/tide-sim --seed \(seed) --clients \(clients) --steps \(steps)" + (tide.map { " --tide \($0)" } ?? "")
     }
+}
+
+/// Writes a line to stdout at once (`print` holds lines back when stdout is a pipe or a file:
+/// a long run shows each seed as it ends).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
