@@ -85,6 +85,7 @@ public struct ScenarioFile: Sendable {
         guard let yaml = error as? YamlError else { return 1 }
         switch yaml {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        case .duplicatedKeysInMapping(_, let context): return context.mark.line
         default: return 1
         }
     }
@@ -94,6 +95,8 @@ public struct ScenarioFile: Sendable {
         switch yaml {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
             return [context.map { "\($0.text)" }, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "a mapping repeats the key\(duplicates.count == 1 ? "" : "s") \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))"
         default:
             return "\(yaml)".split(separator: "\n").first.map(String.init) ?? "invalid YAML"
         }
