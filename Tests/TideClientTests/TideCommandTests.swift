@@ -64,6 +64,80 @@ import TideTestSupport
         #expect(outbox.status == 0 && outbox.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "bad input wrote nothing")
     }
 
+    /// Bad input (ARCHITECTURE §9.2): a malformed record, an unknown model or field, a bad
+    /// filter, sort or argument is one line on stderr and exit 2, and writes nothing: the outbox
+    /// stays empty and the local store holds no record.
+    @Test func badInputIsOneLineExitTwoAndWritesNothing() async throws {
+        let server = try SharedServer.server()
+        let profile = newProfile()
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let user = "bad\(UUID().uuidString.prefix(8).lowercased())"
+        let url = server.baseURL.absoluteString
+        #expect(try await tide(["signup", "--server", url, "--username", user, "--password-stdin"], profile: profile, input: testPassword + "\n").status == 0)
+        #expect(try await tide(["login", "--server", url, "--username", user, "--password-stdin"], profile: profile, input: testPassword + "\n").status == 0)
+
+        let cases: [([String], String)] = [
+            // Malformed records.
+            (["save", "Note", #"{"title": "x",}"#], "malformed JSON"),
+            (["save", "Note", ""], "malformed JSON"),
+            (["save", "Note", #""a string""#], "JSON object"),
+            (["save", "Note", #"{"priority": 1}"#], "Note.title is required"),
+            (["save", "Note", #"{"title": null}"#], "Note.title"),
+            (["save", "Note", #"{"title": "x", "priority": 1.5}"#], "Note.priority"),
+            (["save", "Note", #"{"title": "x", "tags": "home"}"#], "Note.tags"),
+            (["save", "Note", #"{"title": "x", "tags": [1]}"#], "Note.tags[0]"),
+            (["save", "Note", #"{"title": "x", "dueAt": "tomorrow"}"#], "Note.dueAt"),
+            (["save", "Note", #"{"id": 1.5, "title": "x"}"#], "Note.id"),
+            (["save", "Note", #"{"id": "", "title": "x"}"#], "Note.id cannot be empty"),
+            (["save", "Post", #"{"title": "x", "status": "LOST"}"#], "not a PostStatus"),
+            (["save", "Post", #"{"title": "x", "status": "DRAFT", "cover": {"width": 3}}"#], "Post.cover.url is required"),
+            (["save", "Post", #"{"title": "x", "status": "DRAFT", "cover": {"url": "https://x.example/a.png", "depth": 1}}"#], "no field 'depth'"),
+            (["save", "Task", #"{"title": "x", "status": "TODO", "checklist": [{"text": "a"}]}"#], "checklist[0].done is required"),
+            // Unknown models and fields.
+            (["save", "Nope", #"{"title": "x"}"#], "unknown model 'Nope'"),
+            (["get", "Nope", "x"], "unknown model 'Nope'"),
+            (["delete", "Nope", "x"], "unknown model 'Nope'"),
+            (["query", "Nope"], "unknown model 'Nope'"),
+            (["watch", "Nope"], "unknown model 'Nope'"),
+            (["save", "Note", #"{"title": "x", "Title": "y"}"#], "no field 'Title'"),
+            // Bad filters and sorts.
+            (["query", "Note", "--filter", "{bad"], "malformed JSON in --filter"),
+            (["query", "Note", "--filter", "[1]"], "filter must be an object"),
+            (["query", "Note", "--filter", #"{"priority": 1}"#], "filter.priority takes an object of operators"),
+            (["query", "Note", "--filter", #"{"priority": {"approx": 1}}"#], "unknown operator 'approx'"),
+            (["query", "Note", "--filter", #"{"and": {"priority": {"eq": 1}}}"#], "filter.and takes a list"),
+            (["query", "Note", "--filter", #"{"priority": {"between": [1]}}"#], "exactly two values"),
+            (["query", "Note", "--filter", #"{"done": {"gt": true}}"#], "unknown operator 'gt'"),
+            (["query", "Post", "--filter", #"{"cover": {"eq": 1}}"#], "Post.cover cannot be filtered on"),
+            (["query", "Post", "--filter", #"{"status": {"eq": "LOST"}}"#], "not a PostStatus"),
+            (["query", "Note", "--sort", "colour"], "colour"),
+            (["query", "Note", "--sort", "tags"], "not a scalar field"),
+            (["query", "Note", "--sort", ":asc"], "empty sort field"),
+            (["query", "Note", "--sort", "priority:"], "sort direction must be asc or desc, got ''"),
+            (["query", "Note", "--limit=-1"], "must not be negative"),
+            (["query", "Note", "--limit", "many"], "many"),
+            // Bad arguments.
+            (["save", "Note"], "record"),
+            (["sync", "--bogus"], "bogus"),
+            (["outbox", "retry", "first"], "first"),
+            (["login", "--server", "ftp://127.0.0.1", "--username", user, "--password-stdin"], "invalid server URL"),
+        ]
+        for (arguments, text) in cases {
+            let result = try await tide(arguments, profile: profile, input: testPassword + "\n")
+            let command = arguments.joined(separator: " ")
+            #expect(result.status == 2, "tide \(command): exit \(result.status): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "tide \(command): one line: \(result.stderr)")
+            #expect(result.stderr.hasPrefix("tide: ") && result.stderr.contains(text), "tide \(command): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "tide \(command): printed \(result.stdout)")
+        }
+
+        let status = try JSONParser.parse(try await tide(["status", "--json"], profile: profile).stdout)
+        #expect(status["user"]?["username"]?.stringValue == user, "still signed in as \(user)")
+        #expect(status["outbox"] == ["pending": 0, "parked": 0])
+        let records = status["models"]?.objectValue?.values.compactMap { $0["records"]?.intValue } ?? []
+        #expect(!records.isEmpty && records.allSatisfy { $0 == 0 }, "no local record: \(status.jsonString)")
+    }
+
     @Test func commandsPrintTheContractsJSON() async throws {
         let server = try SharedServer.server()
         let profile = newProfile()
@@ -120,6 +194,50 @@ import TideTestSupport
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.filter { $0.hasSuffix(".yaml") }.sorted().map { "Fixtures/scenarios/\($0)" }
     }()
+
+    /// A broken scenario file is one line naming the file and line, exit 2, before any step
+    /// runs (the server given is unreachable: a step that ran would fail with exit 1 instead).
+    @Test func brokenScenarioFilesAreOneLineExitTwo() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tide-broken-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let head = "clients: {alice: {}, bob: {}}\nsteps:\n"
+        let cases: [(String?, String)] = [
+            ("", ":1: the file is empty"),
+            (nil, ":1: cannot read the file"),
+            ("clients: {alice: {}}\n", "a scenario needs `steps:`"),
+            ("clients: {alice: {}}\nsteps: sync\n", ":2: a scenario needs `steps:` (a list)"),
+            ("steps:\n  - sync: alice\n", "a scenario needs `clients:`"),
+            ("clients: {alice: {}}\nservers: http://127.0.0.1:9\nsteps: []\n", ":2: the scenario: unknown key 'servers'"),
+            ("clients: {}\nsteps: []\n", ":1: `clients:` names no client"),
+            (head + "  - {sync: alice, offline: alice}\n", ":3: a step is a mapping with one key"),
+            (head + "  - save: {client: alice, model: Note, recrd: {title: x}}\n", ":3: save: unknown key 'recrd'"),
+            (head + "  - save: {client: alice, model: Note, record: [x]}\n", ":3: save: `record` must be a mapping"),
+            (head + "  - save: {client: alice, record: {title: x}}\n", ":3: missing `model`"),
+            (head + "  - save: {client: carol, model: Note, record: {title: x}}\n", ":3: unknown client 'carol'"),
+            (head + "  - save: {client: alice, model: Note, record: {title: x}, exit: two}\n", ":3: `exit` must be a whole number"),
+            (head + "  - save: {client: alice, client: bob, model: Note, record: {title: x}}\n", ":3: malformed YAML: a mapping repeats the key 'client'"),
+            (head + "  - sleep: soon\n", ":3: sleep takes a number of seconds"),
+            (head + "  - wait: {client: alice}\n", ":3: wait needs one of"),
+            (head + "  - wait: {client: alice, outbox: {}}\n", ":3: outbox needs `pending:` or `parked:`"),
+            (head + "  - expect: {client: alice}\n", ":3: expect needs one of"),
+            (head + "  - expect: {converged: [alice], model: Note}\n", ":3: converged needs at least two clients"),
+            (head + "  - expect: {client: alice, query: {model: Note}}\n", ":3: expect query needs `ids:` or `count:`"),
+            (head + "  - expect: {client: alice, outbox: {pending: -1}}\n", ":3: `pending` must be a whole number"),
+            (head + "  - tide: {client: alice}\n", ":3: missing `args`"),
+            (head + "  - sync: []\n", ":3: the list of clients is empty"),
+            (head + "  - sync: alice\n\t- sync: bob\n", "malformed YAML"),
+        ]
+        for (index, (text, message)) in cases.enumerated() {
+            let file = folder.appendingPathComponent("case\(index).yaml")
+            if let text { try Data(text.utf8).write(to: file) }
+            let result = try await runProcess(Self.binary, ["scenario", file.path, "--server", "http://127.0.0.1:9"])
+            #expect(result.status == 2, "case \(index): exit \(result.status): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "case \(index): one line: \(result.stderr)")
+            #expect(result.stderr.contains("\(file.path):") && result.stderr.contains(message), "case \(index): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "case \(index): printed \(result.stdout)")
+        }
+    }
 
     @Test func malformedScenarioNamesFileAndLine() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")

@@ -13,7 +13,7 @@ public struct SortKey: Sendable, Hashable {
 
     /// `FIELD`, `FIELD:asc` or `FIELD:desc` (as `tide query --sort` takes it).
     public init(parsing text: String) throws(TideClientError) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let field = parts.first, !field.isEmpty else { throw .invalidQuery("empty sort field") }
         switch parts.count > 1 ? parts[1].lowercased() : "asc" {
         case "asc": self.init(field, ascending: true)

@@ -40,7 +40,7 @@ struct Get: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await Profile.current.signedInClient()
-        guard let record = try await client.get(model, id: id) else { throw CLIFailure.failed("\(model) \(id) not found") }
+        guard let record = try await client.get(model, id: id) else { throw CLIFailure.failed("\(model) \"\(id)\" not found") }
         Output.record(record.json)
     }
 }
