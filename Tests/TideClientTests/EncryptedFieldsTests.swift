@@ -269,3 +269,69 @@ import TideTestSupport
         }
     }
 }
+
+/// What `FieldEncryptor` makes of filters and blind indexes, without a server.
+@Suite struct FieldEncryptorFilterTests {
+    let schema: ClientSchema
+    let task: ModelType
+    let note: ModelType
+
+    init() throws {
+        let path = ServerProcess.packageRoot.appendingPathComponent("Schema/example.graphql").path
+        schema = try ClientSchema(sdl: try String(contentsOfFile: path, encoding: .utf8))
+        task = try #require(schema.app.models.first { $0.name == "Task" })
+        note = try #require(schema.app.models.first { $0.name == "Note" })
+    }
+
+    @Test func equalityOnABlindIndexedFieldBecomesTheIndexUnderEveryKeyVersion() throws {
+        let encryptor = FieldEncryptor(keyDerivation: .forTesting)
+        #expect(throws: FieldEncryptor.EncryptionError.locked) {
+            _ = try encryptor.serverFilter(.field("assigneeEmail", .eq("a")), model: task)
+        }
+        let keys = try KeyEnvelope.create(passphrase: "a passphrase", parameters: .forTesting).rotating()
+        encryptor.install(keys)
+        let cipher = FieldCipher(keys: keys.ring)
+        func h(_ values: String...) throws -> [JSONValue] {
+            try values.flatMap { try cipher.blindIndexes(of: $0, model: "Task", field: "assigneeEmail").map(JSONValue.string) }
+        }
+        #expect(try h("a").count == 2, "one index per key version")
+        let filter: FilterExpression = .and([
+            .field("assigneeEmail", .eq("a")), .field("title", .eq("t")), .not(.field("assigneeEmail", .ne("b"))),
+            .or([.field("assigneeEmail", .in(["a", "b"])), .field("assigneeEmail", .notIn(["c"]))]),
+            .field("assigneeEmail", .attributeExists(true)),
+        ])
+        #expect(try encryptor.serverFilter(filter, model: task) == .and([
+            .field("assigneeEmailBlindIndex", .in(try h("a"))), .field("title", .eq("t")),
+            .not(.field("assigneeEmailBlindIndex", .notIn(try h("b")))),
+            .or([.field("assigneeEmailBlindIndex", .in(try h("a", "b"))), .field("assigneeEmailBlindIndex", .notIn(try h("c")))]),
+            .field("assigneeEmail", .attributeExists(true)),
+        ]))
+        for refused: FilterExpression in [.field("assigneeEmail", .beginsWith("a")), .field("assigneeEmail", .contains("a"))] {
+            #expect(throws: FieldEncryptor.EncryptionError.self) { _ = try encryptor.serverFilter(refused, model: task) }
+        }
+        #expect(throws: FieldEncryptor.EncryptionError.self, "no blind index: equality cannot be sent") {
+            _ = try encryptor.serverFilter(.field("body", .eq("x")), model: note)
+        }
+        #expect(try encryptor.serverFilter(.field("body", .attributeExists(false)), model: note) == .field("body", .attributeExists(false)))
+    }
+
+    @Test func aWriteCarriesTheIndexUnderTheNewestKeyAndClearingTheValueClearsIt() throws {
+        let encryptor = FieldEncryptor(keyDerivation: .forTesting)
+        let keys = try KeyEnvelope.create(passphrase: "a passphrase", parameters: .forTesting).rotating()
+        encryptor.install(keys)
+        let cipher = FieldCipher(keys: keys.ring)
+        let sent = try encryptor.companionInputs(for: ["assigneeEmail": "Ann@example.com", "title": "t"], model: task, recordID: "r1")
+        #expect(sent == ["assigneeEmailBlindIndex": .string(try cipher.blindIndex(of: "Ann@example.com", model: "Task", field: "assigneeEmail", keyId: 2))])
+        #expect(try encryptor.companionInputs(for: ["assigneeEmail": .null], model: task, recordID: "r1") == ["assigneeEmailBlindIndex": .null])
+        #expect(try encryptor.companionInputs(for: ["title": "t"], model: task, recordID: "r1").isEmpty)
+
+        let field = try #require(note.field(named: "body"))
+        let sealed = try encryptor.outgoing("a secret", field: field, path: "body", model: note, recordID: "n1")
+        #expect(encryptor.incoming(sealed, field: field, path: "body", model: note, recordID: "n1") == "a secret")
+        #expect(encryptor.incoming(sealed, field: field, path: "body", model: note, recordID: "n2") == .null, "bound to its record")
+        #expect(encryptor.failures == [DecryptionFailure(model: "Note", recordID: "n2", field: "body", reason: FieldCryptoError.authenticationFailed.reason)])
+        encryptor.lock()
+        #expect(keys.ring.isWiped, "locking wipes the data keys")
+        #expect(throws: FieldEncryptor.EncryptionError.locked) { _ = try encryptor.outgoing("x", field: field, path: "body", model: note, recordID: "n1") }
+    }
+}

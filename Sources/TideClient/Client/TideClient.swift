@@ -330,6 +330,7 @@ public final class TideClient: Sendable {
                 }
             }
         }
+        space.decryptionFailures?.flush()
         return summary
     }
 

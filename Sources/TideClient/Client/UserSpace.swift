@@ -13,6 +13,8 @@ final class UserSpace: Sendable {
     let remote: Remote
     let transform: TransformPipeline
     let sender: OutboxSender
+    /// With a ``FieldEncryptor``: where the values that did not decrypt are noted.
+    let decryptionFailures: DecryptionFailureLog?
     let predicates: [String: QueryFilter]
     /// The models synced and subscribed to, in schema order.
     let syncedModels: [ModelDescription]
@@ -42,7 +44,11 @@ final class UserSpace: Sendable {
         self.store = store
         if let encryptor = configuration.fieldTransform as? FieldEncryptor {
             try store.prepareDecryptionFailures()
-            encryptor.setFailureSink { failure in store.recordDecryptionFailure(failure) }
+            let log = DecryptionFailureLog(store: store)
+            encryptor.setFailureSink { failure in log.record(failure) }
+            decryptionFailures = log
+        } else {
+            decryptionFailures = nil
         }
         let http = HTTPTransport(baseURL: configuration.server)
         tokens = TokenProvider(
@@ -68,6 +74,7 @@ final class UserSpace: Sendable {
 
     func close() {
         (configuration.fieldTransform as? FieldEncryptor)?.setFailureSink(nil)
+        decryptionFailures?.flush()
         changes.finish()
         status.finish()
         store.close()

@@ -101,7 +101,9 @@ extension TideClient {
     /// The values that arrived and did not decrypt (they read as null), as the local store
     /// recorded them, by model, record and field. Unlocking fetches them again.
     public func decryptionFailures() async throws(TideClientError) -> [DecryptionFailure] {
-        try await space().store.decryptionFailures()
+        let space = try space()
+        space.decryptionFailures?.flush()
+        return try await space.store.decryptionFailures()
     }
 
     /// An Amplify filter input as the server must see it: equality on a blind-indexed encrypted
@@ -152,6 +154,7 @@ extension TideClient {
     /// (a base sync), now through unlocked keys. Best effort: when the server cannot be reached,
     /// the next sync is the base sync.
     private func refetchUndecryptable(_ space: UserSpace) async {
+        space.decryptionFailures?.flush()
         guard let failures = try? await space.store.decryptionFailures(), !failures.isEmpty else { return }
         (configuration.fieldTransform as? FieldEncryptor)?.clearFailures()
         for name in Set(failures.map(\.model)).sorted() {

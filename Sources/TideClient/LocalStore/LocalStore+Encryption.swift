@@ -22,13 +22,15 @@ extension LocalStore {
         }
     }
 
-    /// Notes a value that did not decrypt (synchronously: failures are rare, and the note must
-    /// be there before the record it belongs to is applied).
-    func recordDecryptionFailure(_ failure: DecryptionFailure) {
+    /// Notes values that did not decrypt, in one transaction (``DecryptionFailureLog`` batches them).
+    func recordDecryptionFailures(_ failures: [DecryptionFailure]) {
+        let now = Self.nowMillis()
         try? pool.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO decryption_failures (model, record_id, field, reason, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [failure.model, failure.recordID, failure.field, failure.reason, Self.nowMillis()])
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO decryption_failures (model, record_id, field, reason, at) VALUES (?, ?, ?, ?, ?)")
+            for failure in failures {
+                try insert.execute(arguments: [failure.model, failure.recordID, failure.field, failure.reason, now])
+            }
         }
     }
 
