@@ -84,7 +84,8 @@ struct Figures {
         var widths = [0, 0, 0]
         for row in rows { for column in 0..<3 { widths[column] = max(widths[column], row[column].count) } }
         let lines = rows.map { row in
-            ((0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[3]).trimmingCharacters(in: .whitespaces)
+            let line = (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[3]
+            return String(line.reversed().drop { $0 == " " }.reversed())
         }
         let header = "tide-client-bench (\(Self.build) build): server \(server)"
             + (startedServer ? " (started for the run, durability full)" : "")
