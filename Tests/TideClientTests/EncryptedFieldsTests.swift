@@ -298,13 +298,13 @@ import TideTestSupport
         let filter: FilterExpression = .and([
             .field("assigneeEmail", .eq("a")), .field("title", .eq("t")), .not(.field("assigneeEmail", .ne("b"))),
             .or([.field("assigneeEmail", .in(["a", "b"])), .field("assigneeEmail", .notIn(["c"]))]),
-            .field("assigneeEmail", .attributeExists(true)),
+            .field("assigneeEmail", .attributeExists(true)), .field("assigneeEmail", .eq(.null)),
         ])
         #expect(try encryptor.serverFilter(filter, model: task) == .and([
             .field("assigneeEmailBlindIndex", .in(try h("a"))), .field("title", .eq("t")),
             .not(.field("assigneeEmailBlindIndex", .notIn(try h("b")))),
             .or([.field("assigneeEmailBlindIndex", .in(try h("a", "b"))), .field("assigneeEmailBlindIndex", .notIn(try h("c")))]),
-            .field("assigneeEmail", .attributeExists(true)),
+            .field("assigneeEmail", .attributeExists(true)), .field("assigneeEmailBlindIndex", .eq(.null)),
         ]))
         for refused: FilterExpression in [.field("assigneeEmail", .beginsWith("a")), .field("assigneeEmail", .contains("a"))] {
             #expect(throws: FieldEncryptor.EncryptionError.self) { _ = try encryptor.serverFilter(refused, model: task) }
@@ -332,6 +332,7 @@ import TideTestSupport
         #expect(encryptor.failures == [DecryptionFailure(model: "Note", recordID: "n2", field: "body", reason: FieldCryptoError.authenticationFailed.reason)])
         encryptor.lock()
         #expect(keys.ring.isWiped, "locking wipes the data keys")
+        #expect(encryptor.failures.isEmpty, "and forgets the failures, which name the user's records")
         #expect(throws: FieldEncryptor.EncryptionError.locked) { _ = try encryptor.outgoing("x", field: field, path: "body", model: note, recordID: "n1") }
     }
 }

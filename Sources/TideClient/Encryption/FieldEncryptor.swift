@@ -104,12 +104,14 @@ public final class FieldEncryptor: FieldTransform {
         return keys
     }
 
-    /// Wipes the data keys and the wrapping key from memory (sign-out, `tide keys lock`).
+    /// Wipes the data keys and the wrapping key from memory (sign-out, `tide keys lock`) and
+    /// forgets the failures noted in memory (they name the user's records).
     public func lock() {
         let keys = state.withLock { state in
             defer {
                 state.keys = nil
                 state.cipher = nil
+                state.failures = [:]
             }
             return state.keys
         }
@@ -191,6 +193,9 @@ public final class FieldEncryptor: FieldTransform {
             }
             let companion = Field.blindIndexFieldName(for: name)
             switch predicate {
+            // The index is null exactly when the value is (a write that clears one clears both).
+            case .eq(.null): return .field(companion, .eq(.null))
+            case .ne(.null): return .field(companion, .ne(.null))
             case .eq(let value): return .field(companion, .in(try indexes([value], model: model.name, field: name)))
             case .ne(let value): return .field(companion, .notIn(try indexes([value], model: model.name, field: name)))
             case .in(let values): return .field(companion, .in(try indexes(values, model: model.name, field: name)))
