@@ -247,6 +247,31 @@ import TideTestSupport
         #expect(throws: TideClientError.self) { _ = try phone.client.serverFilter("Note", ["body": ["eq": "x"]]) }
     }
 
+    @Test func aLiveDeviceDecryptsSubscriptionEvents() async throws {
+        let server = try SharedServer.server()
+        let phone = try await Self.device(server)
+        let laptop = try await Self.device(server, sibling: phone)
+        defer { Task { await phone.close(); await laptop.close() } }
+        try await phone.client.setUpEncryption(passphrase: Self.passphrase)
+        try await laptop.client.unlockEncryption(passphrase: Self.passphrase)
+        let seen = StatusLog(laptop.client.statusUpdates)
+        try laptop.client.startLiveSync()
+        try await eventually("live") { seen.all.contains(.live) }
+        let noteID = "live-\(phone.username)"
+        try await phone.client.save("Note", ["id": .string(noteID), "title": "t", "body": "sent live"])
+        _ = try await phone.client.syncNow()
+        try await eventually("the event reached the laptop, decrypted") {
+            try await laptop.client.get("Note", id: noteID)?["body"] == "sent live"
+        }
+        // The laptop's own write goes out encrypted and comes back through its answer.
+        try await laptop.client.save("Note", ["id": .string(noteID), "body": "answered live"])
+        try await eventually("sent") { try await laptop.client.outbox().isEmpty }
+        #expect(try await laptop.client.get("Note", id: noteID)?["body"] == "answered live")
+        _ = try await phone.client.syncNow()
+        #expect(try await phone.client.get("Note", id: noteID)?["body"] == "answered live")
+        #expect(try await laptop.client.decryptionFailures().isEmpty)
+    }
+
     /// Every file of the server's data folder (databases, WAL, feed, search, notifications), its
     /// log and `/metrics`: none holds any of `secrets`.
     static func expectAbsent(_ secrets: [String], from server: ServerProcess) async throws {
