@@ -117,6 +117,9 @@ struct Serve: AsyncParsableCommand {
             }
         } catch {
             FileHandle.standardError.write(Data("tidewater: \(error)\n".utf8))
+            // The providers' HTTP clients must be shut down before they go (AsyncHTTPClient
+            // stops the process otherwise), also when the start fails.
+            if let setup { await setup.providers.shutdown() }
             throw ExitCode(1)
         }
         let host = configuration.host

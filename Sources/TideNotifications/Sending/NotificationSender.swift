@@ -47,6 +47,9 @@ public final class NotificationSender: Service, Sendable {
     public func run() async throws {
         try recoverInterruptedAttempts()
         try await cancelWhenGracefulShutdown { [self] in
+            // One iterator for the whole loop: a stream whose waiting task is cancelled finishes,
+            // so the wake-ups are never awaited in a child task that a timer's win cancels.
+            var wakes = wakeups.makeAsyncIterator()
             while !Task.isCancelled {
                 let due = try store.dueDeliveries(now: milliseconds(), limit: 512)
                 if !due.isEmpty {
@@ -58,12 +61,12 @@ public final class NotificationSender: Service, Sendable {
                 // Sleep until the next row falls due (at most a second: rows another process
                 // re-opened, `tidewater deliveries retry`, are found without a signal) or a wake-up.
                 let next = (try store.nextDueTime()).map { max(0, $0 - milliseconds()) } ?? 1_000
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await Task.sleep(for: .milliseconds(min(next, 1_000))) }
-                    group.addTask { for await _ in self.wakeups { break } }
-                    await group.next()
-                    group.cancelAll()
+                let timer = Task { [wakeup] in
+                    guard (try? await Task.sleep(for: .milliseconds(min(next, 1_000)))) != nil else { return }
+                    wakeup.yield()
                 }
+                _ = await wakes.next()
+                timer.cancel()
             }
         }
     }
