@@ -8,13 +8,15 @@ public struct GeneratedOperation: Sendable, Hashable {
         case indexQuery(indexName: String)
         case create, update, delete
         case onCreate, onUpdate, onDelete
+        /// An endpoint or opt-out operation of the notifications (no model).
+        case notification(NotificationOperation)
     }
 
     /// `Query`, `Mutation` or `Subscription`.
     public var rootType: String
     /// e.g. `listNotes`.
     public var fieldName: String
-    /// The model's name.
+    /// The model's name; empty for a notification operation.
     public var model: String
     public var kind: Kind
 
@@ -23,6 +25,22 @@ public struct GeneratedOperation: Sendable, Hashable {
         self.fieldName = fieldName
         self.model = model
         self.kind = kind
+    }
+}
+
+/// The endpoint and opt-out operations of ARCHITECTURE §10.2, generated when the server runs
+/// with notifications (`SDLGenerator.generate(_:notifications:)`); the raw value is the root field.
+public enum NotificationOperation: String, Sendable, Hashable, CaseIterable {
+    case registerEndpoint, removeEndpoint, myEndpoints, setNotificationOptOut
+
+    /// `myEndpoints` is a query, the others are mutations.
+    public var rootType: String { self == .myEndpoints ? "Query" : "Mutation" }
+}
+
+extension GeneratedOperation {
+    /// The notification operations' root fields, in the order of the generated SDL.
+    public static let notificationOperations: [GeneratedOperation] = NotificationOperation.allCases.map {
+        GeneratedOperation(rootType: $0.rootType, fieldName: $0.rawValue, model: "", kind: .notification($0))
     }
 }
 
@@ -83,7 +101,7 @@ struct ModelNames {
         case .onCreate: "onCreate"
         case .onUpdate: "onUpdate"
         case .onDelete: "onDelete"
-        case .search, .indexQuery: nil
+        case .search, .indexQuery, .notification: nil
         }
     }
 
@@ -102,7 +120,7 @@ struct ModelNames {
         case .onCreate: return "onCreate\(upper)"
         case .onUpdate: return "onUpdate\(upper)"
         case .onDelete: return "onDelete\(upper)"
-        case .indexQuery: return nil
+        case .indexQuery, .notification: return nil
         }
     }
 

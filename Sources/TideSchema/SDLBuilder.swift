@@ -3,14 +3,17 @@ import TideModel
 /// Assembles the generated SDL's definitions (see `SDLGenerator`).
 struct SDLBuilder {
     let schema: AppSchema
+    /// Adds the notification operations and their types (ARCHITECTURE §10.2).
+    let notifications: Bool
     private var output: [SDLDeclaration] = []
     /// Shared definitions requested so far; emitted once, at the end, in a fixed order.
     private var shared: Set<String> = []
     /// Enums whose `Model<Enum>ListInput` is used.
     private var enumListInputs: Set<String> = []
 
-    init(schema: AppSchema) {
+    init(schema: AppSchema, notifications: Bool = false) {
         self.schema = schema
+        self.notifications = notifications
     }
 
     mutating func build() -> [SDLDeclaration] {
@@ -25,6 +28,9 @@ struct SDLBuilder {
             emit(embedded.name, SDLText.object(embedded.name, fields), origin: embedded.name, declared: true)
         }
         for model in schema.models { emitOutputTypes(model) }
+        if notifications {
+            for declaration in NotificationSDL.declarations { emit(declaration.name, declaration.text) }
+        }
         emitRootTypes()
         for model in schema.models { emitInputs(model) }
         for embedded in schema.embeddedTypes {
@@ -94,9 +100,16 @@ struct SDLBuilder {
         var queries: [SDLField] = []
         var mutations: [SDLField] = []
         var subscriptions: [SDLField] = []
-        for operation in schema.generatedOperations {
-            guard let model = schema.model(named: operation.model) else { continue }
-            let field = rootField(operation, model: model)
+        let operations = schema.generatedOperations + (notifications ? GeneratedOperation.notificationOperations : [])
+        for operation in operations {
+            let field: SDLField
+            if case .notification(let notification) = operation.kind {
+                field = NotificationSDL.rootField(notification)
+            } else if let model = schema.model(named: operation.model) {
+                field = rootField(operation, model: model)
+            } else {
+                continue
+            }
             switch operation.rootType {
             case "Query": queries.append(field)
             case "Mutation": mutations.append(field)
@@ -163,6 +176,8 @@ struct SDLBuilder {
             return SDLField(
                 operation.fieldName, x, arguments: [("input", "\(names.deleteInput)!"), ("condition", names.conditionInput)],
                 description: "Deletes a \(x), leaving a tombstone for delta sync; send the _version you last saw.")
+        case .notification(let notification):
+            return NotificationSDL.rootField(notification)
         case .onCreate, .onUpdate, .onDelete:
             let event = operation.kind == .onCreate ? "created" : operation.kind == .onUpdate ? "updated" : "deleted"
             return SDLField(

@@ -11,14 +11,26 @@ import TideModel
 /// it builds without `assumeValidSDL` (GraphQLSwift's `buildSchema`, graphql-core's
 /// `build_schema`). The root fields it declares are `AppSchema.generatedOperations`.
 public enum SDLGenerator {
-    public static func generate(_ schema: AppSchema) -> String {
-        declarations(for: schema).map(\.text).joined(separator: "\n\n") + "\n"
+    /// - Parameter notifications: adds the endpoint and opt-out operations and their types
+    ///   (ARCHITECTURE §10.2); check ``notificationConflicts(_:)`` first.
+    public static func generate(_ schema: AppSchema, notifications: Bool = false) -> String {
+        declarations(for: schema, notifications: notifications).map(\.text).joined(separator: "\n\n") + "\n"
+    }
+
+    /// The names of `schema`'s generated API that the notification operations would declare a
+    /// second time (a model named `Endpoint`, a root field named `myEndpoints`); empty when
+    /// they can be added.
+    public static func notificationConflicts(_ schema: AppSchema) -> [String] {
+        let types = Set(declarations(for: schema).map(\.name))
+        let fields = Set(schema.generatedOperations.map(\.fieldName))
+        return NotificationSDL.declarations.map(\.name).filter(types.contains)
+            + NotificationOperation.allCases.map(\.rawValue).filter(fields.contains)
     }
 
     /// Every top-level definition, in output order. Used by the loader to find name collisions,
     /// so a name may appear twice here (for an invalid schema).
-    static func declarations(for schema: AppSchema) -> [SDLDeclaration] {
-        var builder = SDLBuilder(schema: schema)
+    static func declarations(for schema: AppSchema, notifications: Bool = false) -> [SDLDeclaration] {
+        var builder = SDLBuilder(schema: schema, notifications: notifications)
         return builder.build()
     }
 }

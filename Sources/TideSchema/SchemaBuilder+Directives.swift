@@ -124,7 +124,7 @@ extension SchemaBuilder {
         case .onCreate: operations.onCreate = enabled
         case .onUpdate: operations.onUpdate = enabled
         case .onDelete: operations.onDelete = enabled
-        case .search, .indexQuery: break
+        case .search, .indexQuery, .notification: break
         }
     }
 

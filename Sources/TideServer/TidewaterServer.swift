@@ -58,7 +58,15 @@ public struct TidewaterServer: Sendable {
 
     /// Loads the schema, opens (and migrates) the store and builds the engine; throws
     /// `ServerStartupError` before anything listens.
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "tidewater")) throws {
+    ///
+    /// - Parameter endpoints: opens the notification endpoints' directory in the data folder
+    ///   (called once the folder is locked), which adds the endpoint and opt-out operations to
+    ///   the API (ARCHITECTURE §10.2); nil (the default) leaves them out. The executable wires
+    ///   the notification store this way, so the server does not depend on it.
+    public init(
+        configuration: ServerConfiguration, logger: Logger = Logger(label: "tidewater"),
+        endpoints openEndpoints: (_ dataDirectory: String) throws -> (any EndpointDirectory)? = { _ in nil }
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         let schema: AppSchema
@@ -101,7 +109,8 @@ public struct TidewaterServer: Sendable {
         }
         self.consumers = consumers
         engine = try GraphQLEngine(
-            schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, search: search, logger: logger)
+            schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, search: search,
+            endpoints: try openEndpoints(configuration.dataDirectory), logger: logger)
         metrics = ServerMetrics()
         do {
             identity = try IdentityService(
@@ -120,8 +129,10 @@ public struct TidewaterServer: Sendable {
     ///     shows in `/metrics`.
     ///   - services: more services to run until shutdown, stopped before the consumers (the
     ///     notification sender).
+    ///   - metrics: more samples for `/metrics`, read at each scrape (the notification sender's).
     public func run(
         consumers extraConsumers: [FeedConsumerRunner] = [], services extraServices: [any Service] = [],
+        metrics metricsSources: [MetricsSource] = [],
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let consumers = consumers + extraConsumers
@@ -149,7 +160,8 @@ public struct TidewaterServer: Sendable {
                 trustProxy: configuration.trustProxy),
             "/healthz": HealthEndpoint(),
         ]
-        OperationalRoutes(store: store, metrics: metrics, consumers: consumers, schemaSource: schemaSource).register(on: router)
+        OperationalRoutes(store: store, metrics: metrics, consumers: consumers, sources: metricsSources, schemaSource: schemaSource)
+            .register(on: router)
         AuthRoutes(
             identity: identity, limiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
             trustProxy: configuration.trustProxy, metrics: metrics

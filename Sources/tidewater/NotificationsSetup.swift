@@ -39,11 +39,15 @@ struct NotificationsSetup {
         }
     }
 
-    /// The fan-out's runner and the sender, over `<data>/notifications.sqlite`.
-    func services(store: Store, identity: IdentityService, dataDirectory: String, logger: Logger) throws
+    /// The endpoint and opt-out operations' directory over the notification store.
+    func endpoints(_ ledger: NotificationStore) -> NotificationEndpoints {
+        NotificationEndpoints(store: ledger, configuration: configuration)
+    }
+
+    /// The fan-out's runner and the sender, over the notification store (`<data>/notifications.sqlite`).
+    func services(store: Store, ledger: NotificationStore, identity: IdentityService, logger: Logger)
         -> (consumer: FeedConsumerRunner, sender: NotificationSender)
     {
-        let ledger = try NotificationStore(directory: dataDirectory, logger: logger)
         let directory = IdentityGroups(identity: identity)
         let sender = NotificationSender(
             store: ledger, rules: configuration.rules, providers: providers, directory: directory, logger: logger)

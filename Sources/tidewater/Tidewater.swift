@@ -6,6 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import TideFeed
 import TideModel
+import TideNotifications
 import TideSchema
 import TideServer
 import TideStore
@@ -106,14 +107,23 @@ struct Serve: AsyncParsableCommand {
         let server: TidewaterServer
         var consumers: [FeedConsumerRunner] = []
         var services: [any Service] = []
+        var metrics: [MetricsSource] = []
         do {
-            server = try TidewaterServer(configuration: configuration)
-            if let setup {
-                let logger = Logger(label: "tidewater.notifications")
-                let (consumer, sender) = try setup.services(
-                    store: server.store, identity: server.identity, dataDirectory: configuration.dataDirectory, logger: logger)
+            // The notification store opens inside the locked data folder; the engine gets its
+            // endpoint operations, the fan-out and the sender share it.
+            let logger = Logger(label: "tidewater.notifications")
+            var ledger: NotificationStore?
+            server = try TidewaterServer(configuration: configuration) { dataDirectory in
+                guard let setup else { return nil }
+                let store = try NotificationStore(directory: dataDirectory, logger: logger)
+                ledger = store
+                return setup.endpoints(store)
+            }
+            if let setup, let ledger {
+                let (consumer, sender) = setup.services(store: server.store, ledger: ledger, identity: server.identity, logger: logger)
                 consumers.append(consumer)
                 services.append(sender)
+                metrics.append { sender.metricsExposition() }
             }
         } catch {
             FileHandle.standardError.write(Data("tidewater: \(error)\n".utf8))
@@ -124,7 +134,7 @@ struct Serve: AsyncParsableCommand {
         }
         let host = configuration.host
         defer { if let setup { Task { await setup.providers.shutdown() } } }
-        try await server.run(consumers: consumers, services: services) { port in
+        try await server.run(consumers: consumers, services: services, metrics: metrics) { port in
             // Written unbuffered: tests and scripts wait for this line to learn the port.
             FileHandle.standardOutput.write(Data("Tidewater is serving http://\(host):\(port)/graphql\n".utf8))
         }

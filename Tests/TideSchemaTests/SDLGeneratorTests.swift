@@ -339,3 +339,28 @@ private func buildGenerated(_ schema: AppSchema) throws -> GraphQLSchema {
     let output = try #require(built.getType(name: "Patient") as? GraphQLObjectType)
     #expect(try output.fields()["bloodTypeBlindIndex"].map { "\($0.type)" } == "String")
 }
+
+@Test func notificationOperationsAreAddedOnlyWhenAskedFor() throws {
+    let schema = try loadExample()
+    #expect(SDLGenerator.notificationConflicts(schema) == [])
+    let plain = try buildSchema(source: SDLGenerator.generate(schema))
+    #expect(plain.getType(name: "Endpoint") == nil)
+    let built = try buildSchema(source: SDLGenerator.generate(schema, notifications: true))
+    #expect(validateSchema(schema: built).map(\.message) == [])
+    #expect(try built.queryType?.fields()["myEndpoints"].map { "\($0.type)" } == "[Endpoint]!")
+    let mutations = try #require(try built.mutationType?.fields())
+    #expect(mutations["registerEndpoint"].map { Array($0.args.keys) } == ["input"])
+    #expect(mutations["removeEndpoint"].map { Array($0.args.keys) } == ["id"])
+    #expect(mutations["setNotificationOptOut"].map { Array($0.args.keys) } == ["channel", "topic", "optedOut"])
+    #expect((built.getType(name: "NotificationChannel") as? GraphQLEnumType)?.values.map(\.name) == ["PUSH", "EMAIL", "SMS", "WEBHOOK"])
+    #expect((built.getType(name: "PushPlatform") as? GraphQLEnumType)?.values.map(\.name) == ["APNS", "FCM"])
+}
+
+@Test func notificationNamesTheSchemaAlreadyUsesAreReported() throws {
+    let schema = try load(
+        """
+        type Endpoint @model { id: ID!, url: String }
+        type Device @model(queries: { list: "myEndpoints" }) { id: ID! }
+        """)
+    #expect(SDLGenerator.notificationConflicts(schema) == ["Endpoint", "myEndpoints"])
+}

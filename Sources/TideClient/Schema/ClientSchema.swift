@@ -86,7 +86,7 @@ struct ModelDescription: Sendable {
             case .onCreate: names.onCreate = operation.fieldName
             case .onUpdate: names.onUpdate = operation.fieldName
             case .onDelete: names.onDelete = operation.fieldName
-            case .list, .search, .indexQuery: break
+            case .list, .search, .indexQuery, .notification: break
             }
         }
         self.operations = names

@@ -34,10 +34,15 @@ public final class GraphQLEngine: Sendable {
 
     public init(
         schema: AppSchema, store: any RecordStore, pageTokenKey: [UInt8], limits: GraphQLLimits = GraphQLLimits(),
-        search: (any SearchService)? = nil, logger: Logger = Logger(label: "tidewater.graphql")
+        search: (any SearchService)? = nil, endpoints: (any EndpointDirectory)? = nil,
+        logger: Logger = Logger(label: "tidewater.graphql")
     ) throws {
         self.appSchema = schema
-        self.sdl = SDLGenerator.generate(schema)
+        if endpoints != nil {
+            let conflicts = SDLGenerator.notificationConflicts(schema)
+            guard conflicts.isEmpty else { throw NotificationSchemaConflict(names: conflicts) }
+        }
+        self.sdl = SDLGenerator.generate(schema, notifications: endpoints != nil)
         self.graphQLSchema = try buildSchema(source: sdl)
         self.types = TypeTable(sdl: try parse(source: sdl))
         self.limits = limits
@@ -48,15 +53,24 @@ public final class GraphQLEngine: Sendable {
             store: store, policies: models.mapValues(AccessPolicy.init(model:)), tokens: tokens,
             encryptedInputs: models.mapValues { EncryptedInputCheck(model: $0, schema: schema) }.filter { !$0.value.isEmpty },
             limits: limits, search: search.map { SearchResolver(service: $0, ranked: RankedResults(), tokens: tokens) },
-            logger: logger)
+            endpoints: endpoints.map { EndpointResolver(directory: $0, logger: logger) }, logger: logger)
         var operations: [String: [String: GeneratedOperation]] = [:]
-        for operation in schema.generatedOperations {
+        for operation in schema.generatedOperations + (endpoints != nil ? GeneratedOperation.notificationOperations : []) {
             operations[operation.rootType, default: [:]][operation.fieldName] = operation
         }
         self.operations = operations
         self.documents = DocumentCache(capacity: limits.documentCacheSize)
         self.introspection = IntrospectionExecutor(schema: graphQLSchema)
         self.logger = logger
+    }
+
+    /// The schema's generated API already has names the notification operations declare.
+    public struct NotificationSchemaConflict: Error, CustomStringConvertible {
+        public var names: [String]
+
+        public var description: String {
+            "Notifications add the GraphQL names \(names.joined(separator: ", ")), which the schema's API already has: rename them in the schema."
+        }
     }
 
     /// Compiled documents currently cached.

@@ -15,12 +15,18 @@ struct Resolvers: Sendable {
     let limits: GraphQLLimits
     /// `searchXs`; nil when the server runs without a search index.
     let search: SearchResolver?
+    /// The notification operations; nil when the server runs without notifications (the
+    /// schema then has no such fields).
+    let endpoints: EndpointResolver?
     let logger: Logger
 
     /// Any generated operation; writes wait for their commit.
     func resolve(
         _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext, selected: [String] = []
     ) async throws(GraphQLErrorBody) -> Resolution {
+        if case .notification(let notification) = operation.kind {
+            return try resolveNotification(notification, arguments: arguments, context: context)
+        }
         let policy = try policy(operation)
         let model = policy.model
         let access = Authorization(policy: policy, principal: context.principal)
@@ -90,6 +96,9 @@ struct Resolvers: Sendable {
     func resolveRead(
         _ operation: GeneratedOperation, arguments: [String: JSONValue], context: ExecutionContext, selected: [String] = []
     ) throws(GraphQLErrorBody) -> Resolution {
+        if case .notification(let notification) = operation.kind {
+            return try resolveNotification(notification, arguments: arguments, context: context)
+        }
         let policy = try policy(operation)
         let model = policy.model
         let access = Authorization(policy: policy, principal: context.principal)
@@ -128,6 +137,16 @@ struct Resolvers: Sendable {
             throw GraphQLErrorBody(
                 message: "\(operation.fieldName) is not a query.", code: .internalError)
         }
+    }
+
+    private func resolveNotification(
+        _ operation: NotificationOperation, arguments: [String: JSONValue], context: ExecutionContext
+    ) throws(GraphQLErrorBody) -> Resolution {
+        guard let endpoints else {
+            throw GraphQLErrorBody(
+                message: "\(operation.rawValue) needs notifications, which this server runs without.", code: .operationNotSupported)
+        }
+        return try endpoints.resolve(operation, arguments: arguments, principal: context.principal)
     }
 
     private func policy(_ operation: GeneratedOperation) throws(GraphQLErrorBody) -> AccessPolicy {

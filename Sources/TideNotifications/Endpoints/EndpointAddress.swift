@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks the address of an endpoint a user registers (`registerEndpoint`), so that a provider
 /// is never asked to send to something it cannot take, and the server never requests an
 /// arbitrary URL.
@@ -6,6 +8,8 @@ public enum EndpointAddress {
     static let apnsHexLength = 64...200
     /// FCM registration tokens: about 160 URL-safe characters today, with room to grow.
     static let fcmLength = 32...4096
+    /// Webhook URLs, as most HTTP software takes them.
+    static let maxURLBytes = 2048
 
     /// Why `address` cannot be used for `channel`, or nil when it can.
     public static func problem(
@@ -39,6 +43,9 @@ public enum EndpointAddress {
                 return webhookAllow.isEmpty
                     ? "webhooks are not enabled (providers.webhook.allow is empty)"
                     : "a webhook URL must start with one of: \(webhookAllow.joined(separator: ", "))"
+            }
+            guard address.utf8.count <= maxURLBytes, URL(string: address)?.host != nil else {
+                return "not a URL of at most \(maxURLBytes) bytes"
             }
         }
         if channel != .push, platform != nil { return "platform applies to PUSH endpoints only" }

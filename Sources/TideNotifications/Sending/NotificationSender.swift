@@ -23,6 +23,8 @@ public final class NotificationSender: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     private let now: @Sendable () -> Date
+    /// Deliveries by channel and state, provider latency, sends in flight.
+    public let metrics = NotificationMetrics()
 
     /// - Parameter concurrency: sends in flight at once per channel.
     public init(
@@ -43,6 +45,11 @@ public final class NotificationSender: Service, Sendable {
 
     /// New rows were written: look for due ones now rather than at the next timer.
     public func wake() { wakeup.yield() }
+
+    /// The sender's samples for `/metrics`, with the ledger's queue depth.
+    public func metricsExposition() -> String {
+        metrics.exposition(queue: try? store.openCounts())
+    }
 
     public func run() async throws {
         try recoverInterruptedAttempts()
@@ -77,6 +84,7 @@ public final class NotificationSender: Service, Sendable {
         for row in try store.inFlightDeliveries() {
             let recovered = machine.recover(row.progress, redeliverable: row.channel == .webhook, now: time)
             try store.update(row.id, recovered, now: time)
+            metrics.record(row.channel, recovered.state)
             logger.warning(
                 "delivery interrupted by a stop", metadata: ["delivery": "\(row.id)", "state": "\(recovered.state.rawValue)"])
         }
@@ -92,18 +100,25 @@ public final class NotificationSender: Service, Sendable {
                 dead.state = .dead
                 dead.lastError = reason
                 try store.update(row.id, dead, now: time)
+                metrics.record(row.channel, .dead)
             case .hold(let until):
                 try store.update(row.id, machine.hold(row.progress, until: until), now: time)
+                metrics.record(row.channel, .deferred)
             case .send(let provider, let delivery):
                 let limit = limits[row.channel]!
                 await limit.acquire()
                 defer { Task { await limit.release() } }
                 let started = machine.begin(row.progress)
                 try store.update(row.id, started, now: milliseconds())
+                metrics.sendStarted(row.channel)
+                let clock = ContinuousClock.now
                 let outcome = await provider.send(delivery)
+                let elapsed = (ContinuousClock.now - clock).components
+                metrics.sendFinished(row.channel, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
                 let (finished, disable) = machine.finish(
                     started, with: outcome, redeliverable: row.channel == .webhook, now: milliseconds(), jitter: Double.random(in: 0..<1))
                 try store.update(row.id, finished, now: milliseconds())
+                metrics.record(row.channel, finished.state)
                 if disable {
                     try store.disableEndpoint(id: row.endpointId, reason: finished.lastError ?? "refused by the provider")
                 }

@@ -108,6 +108,20 @@ extension NotificationStore {
         }
     }
 
+    /// How many rows are open (pending, retrying, deferred), by state: the queue depth. Reads
+    /// only the open rows' part of the state index.
+    public func openCounts() throws(SQLiteError) -> [DeliveryState: Int] {
+        try read { connection throws(SQLiteError) in
+            var counts: [DeliveryState: Int] = [:]
+            try connection.query(
+                #"SELECT "state", count(*) FROM "deliveries" WHERE "state" IN ('pending', 'retrying', 'deferred') GROUP BY "state""#
+            ) { row throws(SQLiteError) in
+                if let state = DeliveryState(rawValue: row.text(0)) { counts[state] = Int(row.int64(1)) }
+            }
+            return counts
+        }
+    }
+
     /// When deliveries of `rule` to `userId` were sent since `since` (epoch ms): a rate cap's window.
     public func sendTimes(rule: String, userId: String, since: Int64) throws(SQLiteError) -> [Int64] {
         try read { connection throws(SQLiteError) in

@@ -4,6 +4,10 @@ import Synchronization
 import TideFeed
 import TideStore
 
+/// Samples for `/metrics` from a part the server runs without depending on it (the
+/// notification sender): Prometheus text, `# TYPE` lines included, read at each scrape.
+public typealias MetricsSource = @Sendable () -> String
+
 /// The server's metrics, exposed at `GET /metrics` in Prometheus text format.
 ///
 /// Metric handles are created through swift-metrics with an explicit Prometheus factory (no
@@ -75,8 +79,11 @@ public final class ServerMetrics: Sendable {
 
     /// Prometheus text exposition format: request metrics, then the store's write path
     /// (read from its own counters, which the writer thread keeps without a metrics call), then
-    /// each feed consumer's position and lag.
-    public func exposition(store: StoreStatistics, feedHead: Int64, consumers: [FeedConsumerRunner] = []) -> [UInt8] {
+    /// each feed consumer's position and lag, then what `sources` add (complete samples with
+    /// their `# TYPE` lines).
+    public func exposition(
+        store: StoreStatistics, feedHead: Int64, consumers: [FeedConsumerRunner] = [], sources: [MetricsSource] = []
+    ) -> [UInt8] {
         var text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
         func sample(_ name: String, _ type: String, _ value: String) {
             text += "# TYPE \(name) \(type)\n\(name) \(value)\n"
@@ -108,6 +115,7 @@ public final class ServerMetrics: Sendable {
             text += "# TYPE tidewater_feed_consumer_lag_seconds gauge\n"
             for (name, _, lag) in lags { text += "tidewater_feed_consumer_lag_seconds{consumer=\"\(name)\"} \(lag.seconds)\n" }
         }
+        for source in sources { text += source() }
         return Array(text.utf8)
     }
 }

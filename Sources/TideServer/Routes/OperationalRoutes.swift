@@ -9,6 +9,8 @@ struct OperationalRoutes {
     let store: Store
     let metrics: ServerMetrics
     let consumers: [FeedConsumerRunner]
+    /// More samples (the notification sender's).
+    let sources: [MetricsSource]
     /// The annotated SDL the server runs.
     let schemaSource: String
 
@@ -16,7 +18,8 @@ struct OperationalRoutes {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(store: store.statistics, feedHead: store.feedHead, consumers: consumers))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(
+                    store: store.statistics, feedHead: store.feedHead, consumers: consumers, sources: sources))))
         }
         // The annotated schema (directives included), for clients that mirror the models, their
         // conflict strategies and indexes (TideClient). Open like introspection, which already

@@ -2,13 +2,13 @@ import Foundation
 
 /// Time helpers: epoch seconds (TTL) and the AWSDateTime text of epoch milliseconds (the
 /// stored form of a time is `StoredTime`'s).
-enum Timestamps {
+public enum Timestamps {
     static func seconds(_ date: Date) -> Int64 {
         Int64(date.timeIntervalSince1970.rounded(.down))
     }
 
-    /// `2026-11-29T02:46:40.123Z` (UTC, milliseconds).
-    static func iso8601(milliseconds ms: Int64) -> String {
+    /// `2026-11-29T02:46:40.123Z` (UTC, milliseconds): an `AWSDateTime` as the store writes it.
+    public static func iso8601(milliseconds ms: Int64) -> String {
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millis = Int(ms - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
