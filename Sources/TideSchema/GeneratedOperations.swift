@@ -28,6 +28,13 @@ public struct GeneratedOperation: Sendable, Hashable {
     }
 }
 
+extension GeneratedOperation.Kind {
+    /// An endpoint or opt-out operation (it reads and writes no record).
+    public var isNotification: Bool {
+        if case .notification = self { true } else { false }
+    }
+}
+
 /// The endpoint and opt-out operations of ARCHITECTURE §10.2, generated when the server runs
 /// with notifications (`SDLGenerator.generate(_:notifications:)`); the raw value is the root field.
 public enum NotificationOperation: String, Sendable, Hashable, CaseIterable {

@@ -147,10 +147,12 @@ public final class GraphQLEngine: Sendable {
     /// Mutation root fields run one after another (spec §6.2.2), each waiting for its commit;
     /// the response is written once they all have.
     /// Mutations, and queries that wait: each root field in turn, then the response. A mutation's
-    /// response carries `extensions.seq`, the feed head after its writes, for read-your-writes.
+    /// response carries `extensions.seq`, the feed head after its writes, for read-your-writes
+    /// (not when it wrote no record: the notification operations change no feed).
     private func runPending(_ operation: CompiledOperation, variables: [String: JSONValue], context: ExecutionContext) async -> GraphQLResponse {
         let rootFields = operation.selections.collect(variables: variables, needsCollection: operation.rootNeedsCollection)
         var outcomes: [String: Result<Resolution, GraphQLErrorBody>] = [:]
+        var wrote = false
         // Collected fields have distinct response keys.
         for field in rootFields {
             guard let (generated, definition) = rootField(field, of: operation.kind.rootType) else { continue }
@@ -158,11 +160,11 @@ public final class GraphQLEngine: Sendable {
                 let arguments = try coerceArguments(field, definition: definition, variables: variables)
                 outcomes[field.responseKey] = .success(
                     try await resolvers.resolve(generated, arguments: arguments, context: context, selected: field.children.map(\.name)))
+                if operation.kind == .mutation && !generated.kind.isNotification { wrote = true }
             } catch {
                 outcomes[field.responseKey] = .failure(error)
             }
         }
-        let wrote = operation.kind == .mutation && outcomes.values.contains { if case .success = $0 { true } else { false } }
         return render(operation, variables: variables, fields: rootFields, seq: wrote ? resolvers.store.feedHead : nil) {
             field, _, _ throws(GraphQLErrorBody) in
             guard let outcome = outcomes[field.responseKey] else {
