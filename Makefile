@@ -4,7 +4,7 @@ SCHEMA ?= Schema/example.graphql
 DATA ?= ./tidewater-data
 PORT ?= 4000
 
-.PHONY: deps build serve test conformance realtime fuzz bench fanout client-bench clean
+.PHONY: deps build serve serve-notifications test conformance realtime fuzz bench fanout client-bench clean
 
 deps:
 	@bash Tools/install-deps.sh
@@ -16,6 +16,14 @@ build: deps
 serve: deps
 	swift build -c $(CONFIG) --product tidewater
 	.build/$(CONFIG)/tidewater serve --schema $(SCHEMA) --data $(DATA) --port $(PORT)
+
+## The notifications walk-through (docs/NOTIFICATIONS.md): local stand-ins for FCM, APNs and
+## SMTP, and the server with Fixtures/notifications/demo.yaml (a comment on my post → push and
+## email) over its own data folder.
+NOTIFICATIONS_DATA ?= ./tidewater-data-notifications
+serve-notifications: deps
+	swift build -c $(CONFIG) --product tidewater
+	bash Tools/notifications/demo.sh .build/$(CONFIG)/tidewater $(NOTIFICATIONS_DATA) $(PORT)
 
 ## Install what is missing, build, and run the whole test suite (Swift tests, then the
 ## independent checks: graphql-core conformance, Python gql subscriptions, the field-encryption

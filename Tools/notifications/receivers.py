@@ -5,9 +5,10 @@ aiosmtpd (SMTP, with STARTTLS and AUTH), and `cryptography` to check every JWT's
 the public key. Each request is checked against the provider's documented wire format; what is
 wrong goes into the record's "problems", so a test sees both the request and the verdict.
 
-    python receivers.py --dir DIR
+    python receivers.py --dir DIR [--http-port N] [--h2-port N] [--smtp-port N]
 
-writes into DIR: ca.pem (the test CA), fcm.json (a service account whose token_uri points
+(ports default to free ones; fixed ones let a rules file name them, as the `make
+serve-notifications` demo does) writes into DIR: ca.pem (the test CA), fcm.json (a service account whose token_uri points
 here), apns.p8 (an ES256 key) and prints one JSON line with the ports, then serves until
 SIGTERM, SIGINT, or the end of the process that started it. Control endpoints (plain HTTP port):
     POST /_control/script {"kind": K, "answers": [{"status": 500} | {"status": 429, "headers":
@@ -408,20 +409,25 @@ async def stop_with_parent(stop):
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument("--h2-port", type=int, default=0)
+    parser.add_argument("--smtp-port", type=int, default=0)
     args = parser.parse_args()
     keys = Keys(args.dir)
 
     plain = socket.socket()
-    plain.bind(("127.0.0.1", 0))
+    plain.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    plain.bind(("127.0.0.1", args.http_port))
     plain.listen(512)
     secure = socket.socket()
-    secure.bind(("127.0.0.1", 0))
+    secure.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    secure.bind(("127.0.0.1", args.h2_port))
     secure.listen(512)
     keys.write(plain.getsockname()[1])
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(keys.cert_file, keys.key_file)
-    smtp_plain = Controller(MailHandler("plain"), hostname="127.0.0.1", port=free_port(),
+    smtp_plain = Controller(MailHandler("plain"), hostname="127.0.0.1", port=args.smtp_port or free_port(),
                             authenticator=authenticator, auth_require_tls=False, decode_data=False)
     smtp_tls = Controller(MailHandler("starttls"), hostname="127.0.0.1", port=free_port(),
                           authenticator=authenticator, tls_context=tls, require_starttls=True,
