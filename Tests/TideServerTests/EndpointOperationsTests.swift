@@ -107,12 +107,19 @@ import TideTestSupport
             #expect(unknownTopic.json["errors"]?.arrayValue?.first?["extensions"]?["field"] == "topic")
             #expect(unknownTopic.json["errors"]?.arrayValue?.first?["message"] == "Invalid topic: not a topic of the rules file (topics: comments).")
 
-            // Without a signed-in user: refused.
-            let anonymous = GraphQLClient(server, credentials: [:])
-            #expect(try await anonymous.errorCode(Self.mine) == "UNAUTHENTICATED")
-            #expect(try await anonymous.errorCode(Self.register, variables: ["input": inputs[0]]) == "UNAUTHENTICATED")
-            #expect(try await anonymous.errorCode(Self.remove, variables: ["id": .string(ids[0])]) == "UNAUTHENTICATED")
-            #expect(try await anonymous.errorCode(Self.optOut, variables: ["channel": "EMAIL", "optedOut": true]) == "UNAUTHENTICATED")
+            // Without a signed-in user (no credentials, or an API key, which is no user): refused.
+            let created = try await runTidewater(["apikeys", "create", "--name", "web", "--data", server.dataDirectory.path])
+            #expect(created.status == 0, "\(created.stderr)")
+            let apiKey = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            for credentials in [[:], ["x-api-key": apiKey]] {
+                let caller = GraphQLClient(server, credentials: credentials)
+                #expect(try await caller.errorCode(Self.mine) == "UNAUTHENTICATED")
+                #expect(try await caller.errorCode(Self.register, variables: ["input": inputs[0]]) == "UNAUTHENTICATED")
+                #expect(try await caller.errorCode(Self.remove, variables: ["id": .string(ids[0])]) == "UNAUTHENTICATED")
+                #expect(try await caller.errorCode(Self.optOut, variables: ["channel": "EMAIL", "optedOut": true]) == "UNAUTHENTICATED")
+            }
+            let keyCaller = GraphQLClient(server, credentials: ["x-api-key": apiKey])
+            #expect(try await keyCaller.errorCode("{ listPosts { items { id } } }") == "FORBIDDEN", "the key is valid; the rules give it nothing")
 
             let ledger = try NotificationStore(directory: server.dataDirectory.path)
             defer { ledger.close() }
