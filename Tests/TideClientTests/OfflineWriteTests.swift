@@ -158,6 +158,30 @@ import TideTestSupport
         #expect(try await device.client.conflicts().isEmpty)
     }
 
+    @Test func createRetriedOnAnIdAnotherDeviceTookIsAConflictNotAnAcknowledgement() async throws {
+        let server = try SharedServer.server()
+        let device = try await Device.signIn(server)
+        defer { Task { await device.close() } }
+        device.client.setLinkEnabled(false)
+        let id = "retried-\(device.username)"
+        try await device.client.save("Post", ["id": .string(id), "title": "mine", "status": "DRAFT"])
+        // The first attempt never reached the server (unreachable, or the process was killed
+        // before it sent); meanwhile another device created the same id.
+        let direct = try await device.graphQL(server)
+        _ = try await direct.data(#"mutation { createPost(input: {id: "\#(id)", title: "theirs", status: PUBLISHED}) { id } }"#)
+        let store = try DatabaseQueue(path: device.directory.appendingPathComponent(Self.storePath(device)).path)
+        try await store.write { try $0.execute(sql: "UPDATE outbox SET attempts = 1") }
+        try store.close()
+
+        device.client.setLinkEnabled(true)
+        let summary = try await device.client.syncNow()
+        #expect(summary.conflicts == 1 && summary.parked == 0, "\(summary)")
+        let resolution = try #require(try await device.client.conflicts().first)
+        #expect(resolution.strategy == "serverWins" && resolution.outcome == "server kept", "the dropped write is recorded")
+        let record = try #require(try await device.client.get("Post", id: id))
+        #expect(record["title"] == "theirs" && record["status"] == "PUBLISHED" && !record.hasPendingChanges)
+    }
+
     @Test func createOfAnIdTakenByAnotherDeviceIsAConflict() async throws {
         let server = try SharedServer.server()
         let device = try await Device.signIn(server)

@@ -190,8 +190,9 @@ final class OutboxSender: Sendable {
     }
 
     /// A create answered "the id is taken": the server's record is fetched. When this entry may
-    /// have been sent before, the record is ours (the earlier answer was lost) and the write is
-    /// acknowledged; otherwise someone else holds the id: a conflict.
+    /// have been sent before and the record holds what it sets, the record is ours (the earlier
+    /// answer was lost) and the write is acknowledged; otherwise someone else holds the id (an
+    /// earlier attempt may just as well have failed before it reached the server): a conflict.
     private func settleTakenID(_ entry: OutboxEntry, description: ModelDescription, resolver: ConflictResolver) async -> SentEntry {
         guard let document = description.documents.get, let field = description.operations.get else {
             return park(entry, "the id \(entry.recordID) is taken")
@@ -204,7 +205,9 @@ final class OutboxSender: Sendable {
         }
         if let value = response.data?[field], case .object = value, let record = description.record(fromWire: value) {
             let server = transform.incoming(record, model: description.model)
-            if entry.attempts > 1 { return SentEntry(entry: entry, outcome: .acknowledged(server), resolution: nil) }
+            if entry.attempts > 1, ConflictResolver.holds(server, entry.fields) {
+                return SentEntry(entry: entry, outcome: .acknowledged(server), resolution: nil)
+            }
             return await resolve(entry, server: server, resolver: resolver)
         }
         if response.firstError?.code == "FORBIDDEN" {
