@@ -19,6 +19,9 @@ import TideSim
             case .create(let client, let model, let id, _), .update(let client, let model, let id, _):
                 kinds.insert(String(describing: step).split(separator: " ")[1] + " " + model.rawValue)
                 writers[id, default: []].insert(client)
+            case .createShared(let client, _, let id, _):
+                kinds.insert("shared")
+                writers[id, default: []].insert(client)
             case .delete: kinds.insert("delete")
             case .offline: kinds.insert("offline")
             case .online: kinds.insert("online")
@@ -30,7 +33,7 @@ import TideSim
             case .restartServer: kinds.insert("restart")
             }
         }
-        #expect(kinds.count == 13, "\(kinds.sorted())")
+        #expect(kinds.count == 14, "\(kinds.sorted())")
         #expect(writers.values.contains { $0.count > 1 }, "some record is written by two devices")
     }
 

@@ -43,12 +43,14 @@ enum Checker {
         }
     }
 
-    /// A parked entry the schedule produces on purpose: an update of another user's post, which
-    /// the server refuses (FORBIDDEN).
+    /// A parked entry the schedule produces: an update of another user's post, which the
+    /// server refuses (FORBIDDEN), on purpose; a create of the user's shared record that found
+    /// its id held by a tombstone (another device deleted the record meanwhile).
     static func isExplained(_ parked: FinalState.Parked, client: Int, clients: Int, _ ledger: Ledger) -> Bool {
-        guard parked.model == SimModel.post.rawValue, parked.reason.contains("FORBIDDEN"),
-            let owner = ledger.owner(of: Ledger.Key(model: .post, id: parked.id), clients: clients)
-        else { return false }
+        guard let model = SimModel(rawValue: parked.model) else { return false }
+        let key = Ledger.Key(model: model, id: parked.id)
+        if parked.reason.contains("taken by a deleted record") { return ledger.wasDeleted(key) }
+        guard model == .post, parked.reason.contains("FORBIDDEN"), let owner = ledger.owner(of: key, clients: clients) else { return false }
         return owner != Schedule.user(ofClient: client, clients: clients)
     }
 

@@ -34,6 +34,11 @@ struct Ledger: Sendable {
 
     func count(_ kind: Kind) -> Int { writes.filter { $0.kind == kind }.count }
 
+    /// Whether some client's delete of the record was accepted.
+    func wasDeleted(_ key: Key) -> Bool {
+        writes.contains { $0.kind == .delete && $0.model == key.model && $0.id == key.id }
+    }
+
     /// The user whose client created the record (nil when no create was accepted).
     func owner(of key: Key, clients: Int) -> Int? {
         writes.first { $0.kind == .create && $0.model == key.model && $0.id == key.id }

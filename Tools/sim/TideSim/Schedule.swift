@@ -17,6 +17,10 @@ public enum SimModel: String, Sendable, CaseIterable {
 public enum Step: Sendable, Hashable, CustomStringConvertible {
     /// `tide save` of a new record.
     case create(client: Int, model: SimModel, id: String, token: String)
+    /// A record with an id every device of the user knows (as an app's per-user settings
+    /// record): `tide get`, then `tide save` with the token added when the client holds the
+    /// record, or of a new record when it does not, so that two devices may create it at once.
+    case createShared(client: Int, model: SimModel, id: String, token: String)
     /// `tide get`, then `tide save` of the record with the token added (skipped when the client
     /// does not hold the record). Mostly a record of the client's user; now and then another
     /// user's post, which that user may read and not write.
@@ -41,6 +45,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .create(let c, let model, let id, let token): "c\(c) create \(model.rawValue) \(id) +\(token)"
+        case .createShared(let c, let model, let id, let token): "c\(c) create-or-update \(model.rawValue) \(id) +\(token)"
         case .update(let c, let model, let id, let token): "c\(c) update \(model.rawValue) \(id) +\(token)"
         case .delete(let c, let model, let id): "c\(c) delete \(model.rawValue) \(id)"
         case .offline(let c): "c\(c) offline"
@@ -78,14 +83,16 @@ public struct Schedule: Sendable, Hashable {
         var watching = Array(repeating: false, count: clients)
         // Per user: the records the schedule has created and not deleted.
         var live = Array(repeating: [(SimModel, String)](), count: Self.users(clients: clients))
+        // Per user and model: the shared record's id has a number that a delete moves on.
+        var sharedGeneration: [String: Int] = [:]
         var steps: [Step] = []
         for index in 0..<count {
             let client = random.next(below: clients)
             let user = Self.user(ofClient: client, clients: clients)
             let token = "c\(client)s\(index)"
-            // Out of 100: 18 creates, 28 updates, 2 updates of a post of the other user (the
+            // Out of 100: 14 creates, 4 creates-or-updates of the shared record, 28 updates, 2 updates of a post of the other user (the
             // server refuses them: parked), 5 deletes (a write with no record to write creates),
-            // 10 link changes, 18 syncs, 7 watch starts or stops, 8 client kills, 4 server restarts.
+            // 8 link changes, 20 syncs, 7 watch starts or stops, 8 client kills, 4 server restarts.
             let roll = random.next(below: 100)
             let step: Step
             let foreignPosts = live.indices.filter { $0 != user }.flatMap { live[$0] }.filter { $0.0 == .post }
@@ -94,18 +101,25 @@ public struct Schedule: Sendable, Hashable {
                     let (model, id) = random.pick(foreignPosts)
                     step = .update(client: client, model: model, id: id, token: token)
                 } else if roll >= 18, roll < 48, !live[user].isEmpty {
-                    let (model, id) = random.pick(live[user])
+                    // The user's latest records: devices edit the same few at once.
+                    let (model, id) = random.pick(Array(live[user].suffix(4)))
                     step = .update(client: client, model: model, id: id, token: token)
                 } else if roll >= 48, !live[user].isEmpty {
                     let (model, id) = live[user].remove(at: random.next(below: live[user].count))
+                    if id.contains("-shared") { sharedGeneration["\(user) \(model)", default: 0] += 1 }
                     step = .delete(client: client, model: model, id: id)
+                } else if roll < 4 {
+                    let model = random.pick(SimModel.allCases)
+                    let id = "\(model.idPrefix)-u\(user)-shared\(sharedGeneration["\(user) \(model)", default: 0])"
+                    if !live[user].contains(where: { $0.1 == id }) { live[user].append((model, id)) }
+                    step = .createShared(client: client, model: model, id: id, token: token)
                 } else {
                     let model = random.pick(SimModel.allCases)
                     let id = "\(model.idPrefix)-\(token)"
                     live[user].append((model, id))
                     step = .create(client: client, model: model, id: id, token: token)
                 }
-            } else if roll < 63 {
+            } else if roll < 61 {
                 online[client].toggle()
                 step = online[client] ? .online(client: client) : .offline(client: client)
             } else if roll < 75 || roll >= 94 {

@@ -220,27 +220,30 @@ private final class Run {
             if expect(saved, [0], what) {
                 ledger.accept(.init(step: index, client: client, kind: .create, model: model, id: id, token: token))
             }
-        case .update(let client, let model, let id, let token):
+        case .update(let client, let model, let id, let token), .createShared(let client, let model, let id, let token):
             // An app edits what it shows: a client that does not hold the record (not synced
-            // yet, or deleted) skips the step.
+            // yet, or deleted) skips the step; the shared record it creates.
             let got = try await tide(client, ["get", model.rawValue, id])
             guard expect(got, [0, 1], what) else { return }
             // (JSONValue is nil-literal expressible: a `nil` branch of `?:` would read as JSON null.)
-            var record: JSONValue?
-            if got.status == 0 { record = try parse(got.stdout, "tide get") }
-            guard let record, record["_deleted"]?.boolValue != true else {
-                if options.verbose { options.log("    skipped: c\(client) does not hold \(id)") }
+            var held: JSONValue?
+            if got.status == 0 {
+                let record = try parse(got.stdout, "tide get")
+                if record["_deleted"]?.boolValue != true { held = record }
+            }
+            if options.verbose { options.log("    c\(client) holds \(id): \(held?.jsonString ?? "no")") }
+            let createsWhenAbsent = if case .createShared = step { true } else { false }
+            guard held != nil || createsWhenAbsent else {
                 ledger.skip()
                 return
             }
-            if options.verbose { options.log("    c\(client) holds \(id): \(record.jsonString)") }
-            let tokens = Checker.tokens(record, model)
+            let tokens = held.map { Checker.tokens($0, model) } ?? []
             let saved = try await tide(client, ["save", model.rawValue, Self.record(model, id: id, tokens: tokens + [token]).jsonString])
             if saved.status == 2, saved.stderr.contains("was deleted") {
-                // A `tide watch` applied a delete between the get and the save.
+                // Deleted here (or by a `tide watch` between the get and the save).
                 ledger.skip()
             } else if expect(saved, [0], what) {
-                ledger.accept(.init(step: index, client: client, kind: .update, model: model, id: id, token: token))
+                ledger.accept(.init(step: index, client: client, kind: held == nil ? .create : .update, model: model, id: id, token: token))
             }
         case .delete(let client, let model, let id):
             let deleted = try await tide(client, ["delete", model.rawValue, id])
