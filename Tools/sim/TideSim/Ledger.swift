@@ -13,6 +13,9 @@ struct Ledger: Sendable {
         var id: String
         /// The word the write adds (nil for a delete).
         var token: String?
+        /// An update saved on a newer version than its `tide get` read (a `tide watch` applied
+        /// one in between): it set the words read before, dropping those that came in between.
+        var staleRead: Bool
     }
 
     struct Key: Hashable, Sendable, Comparable {

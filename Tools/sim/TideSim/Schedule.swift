@@ -80,7 +80,9 @@ public struct Schedule: Sendable, Hashable {
         self.clients = clients
         var random = SeededRandom(seed: seed)
         var online = Array(repeating: true, count: clients)
-        var watching = Array(repeating: false, count: clients)
+        // Every client starts with a `tide watch` (an app in the foreground): records reach the
+        // other devices soon, and the edits of a client that went offline meet theirs.
+        var watching = Array(repeating: true, count: clients)
         // Per user: the records the schedule has created and not deleted.
         var live = Array(repeating: [(SimModel, String)](), count: Self.users(clients: clients))
         // Per user and model: the shared record's id has a number that a delete moves on.

@@ -66,6 +66,8 @@ public struct SeedResult: Sendable, CustomStringConvertible {
     public var conflicts = 0
     /// Parked entries the schedule explains, discarded at the end.
     public var parkedExplained = 0
+    /// Updates whose `tide get` and `tide save` a `tide watch` came between (see ``Checker``).
+    public var staleReads = 0
     /// Records on the server at the end (as the owners read them).
     public var tasks = 0
     public var posts = 0
@@ -78,7 +80,7 @@ public struct SeedResult: Sendable, CustomStringConvertible {
     public var description: String {
         let verdict = passed ? "ok" : "FAILED (\(problems.count) problems)"
         return "seed \(seed): \(verdict): \(steps) steps, \(clients) clients; writes accepted: \(creates) creates, \(updates) updates, "
-            + "\(deletes) deletes (\(skipped) skipped: record not held); \(clientKills) client kills, \(serverRestarts) server restarts; "
+            + "\(deletes) deletes (\(skipped) skipped: record not held; \(staleReads) on a stale read); \(clientKills) client kills, \(serverRestarts) server restarts; "
             + "\(conflicts) conflicts resolved, \(parkedExplained) parked (explained); server holds \(tasks) tasks, \(posts) posts; "
             + String(format: "%.1f s", seconds)
     }
@@ -124,6 +126,7 @@ public enum Simulator {
         result.creates = run.ledger.count(.create)
         result.updates = run.ledger.count(.update)
         result.deletes = run.ledger.count(.delete)
+        result.staleReads = run.ledger.writes.filter(\.staleRead).count
         result.skipped = run.ledger.skipped
         result.clientKills = run.clientKills
         result.serverRestarts = run.serverRestarts
@@ -146,6 +149,8 @@ private final class Run {
     var server: ServerProcess?
     var port = 0
     var watches: [Int: Child] = [:]
+    /// Clients whose link the schedule has set offline.
+    var offline = Set<Int>()
     var ledger = Ledger()
     var problems: [String] = []
     var clientKills = 0
@@ -181,6 +186,7 @@ private final class Run {
                 client, ["login", "--server", url, "--username", username(client), "--password-stdin"], input: Simulator.password + "\n")
             guard login.status == 0 else { throw SimFailure("c\(client): login exited \(login.status): \(lastLine(login.stderr))") }
         }
+        for client in 0..<options.clients { try await perform(.startWatch(client: client), index: -1) }
     }
 
     func stop() async {
@@ -218,21 +224,20 @@ private final class Run {
         case .create(let client, let model, let id, let token):
             let saved = try await tide(client, ["save", model.rawValue, Self.record(model, id: id, tokens: [token]).jsonString])
             if expect(saved, [0], what) {
-                ledger.accept(.init(step: index, client: client, kind: .create, model: model, id: id, token: token))
+                ledger.accept(.init(step: index, client: client, kind: .create, model: model, id: id, token: token, staleRead: false))
             }
         case .update(let client, let model, let id, let token), .createShared(let client, let model, let id, let token):
-            // An app edits what it shows: a client that does not hold the record (not synced
-            // yet, or deleted) skips the step; the shared record it creates.
-            let got = try await tide(client, ["get", model.rawValue, id])
-            guard expect(got, [0, 1], what) else { return }
-            // (JSONValue is nil-literal expressible: a `nil` branch of `?:` would read as JSON null.)
-            var held: JSONValue?
-            if got.status == 0 {
-                let record = try parse(got.stdout, "tide get")
-                if record["_deleted"]?.boolValue != true { held = record }
+            // An app edits what it shows: a client that does not hold the record syncs first
+            // when online, and skips the step when it still does not (not sent by its creator
+            // yet, or deleted); the shared record it creates instead.
+            let createsWhenAbsent = if case .createShared = step { true } else { false }
+            guard var held = try await localRecord(client, model, id, what) else { return }
+            if held == nil, !createsWhenAbsent, !offline.contains(client) {
+                expect(try await tide(client, ["sync"], timeout: .seconds(90)), [0], what + ": sync")
+                guard let again = try await localRecord(client, model, id, what) else { return }
+                held = again
             }
             if options.verbose { options.log("    c\(client) holds \(id): \(held?.jsonString ?? "no")") }
-            let createsWhenAbsent = if case .createShared = step { true } else { false }
             guard held != nil || createsWhenAbsent else {
                 ledger.skip()
                 return
@@ -243,18 +248,27 @@ private final class Run {
                 // Deleted here (or by a `tide watch` between the get and the save).
                 ledger.skip()
             } else if expect(saved, [0], what) {
-                ledger.accept(.init(step: index, client: client, kind: held == nil ? .create : .update, model: model, id: id, token: token))
+                // The get and the save are two processes: when the client's `tide watch` applied
+                // a newer version in between, the save set the words read before on top of it.
+                let savedOn = (try? parse(saved.stdout, "tide save"))?["_version"]?.intValue
+                let staleRead = held != nil && savedOn != held?["_version"]?.intValue
+                if staleRead, options.verbose { options.log("    read-modify-write raced the watch: read \(held?["_version"]?.jsonString ?? "-"), saved on \(savedOn.map(String.init) ?? "-")") }
+                ledger.accept(.init(
+                    step: index, client: client, kind: held == nil ? .create : .update, model: model, id: id, token: token,
+                    staleRead: staleRead))
             }
         case .delete(let client, let model, let id):
             let deleted = try await tide(client, ["delete", model.rawValue, id])
             if deleted.status == 1, deleted.stderr.contains("not found") {
                 ledger.skip()
             } else if expect(deleted, [0], what) {
-                ledger.accept(.init(step: index, client: client, kind: .delete, model: model, id: id, token: nil))
+                ledger.accept(.init(step: index, client: client, kind: .delete, model: model, id: id, token: nil, staleRead: false))
             }
         case .offline(let client):
+            offline.insert(client)
             expect(try await tide(client, ["offline"]), [0], what)
         case .online(let client):
+            offline.remove(client)
             expect(try await tide(client, ["online"]), [0], what)
         case .sync(let client):
             expect(try await tide(client, ["sync"], timeout: .seconds(90)), [0], what)
@@ -279,6 +293,16 @@ private final class Run {
         case .restartServer:
             try await restartServer()
         }
+    }
+
+    /// `tide get`: `.some(nil)` when the client does not hold the record (absent or deleted),
+    /// nil when `tide get` failed (a problem is recorded).
+    private func localRecord(_ client: Int, _ model: SimModel, _ id: String, _ what: String) async throws -> JSONValue?? {
+        let got = try await tide(client, ["get", model.rawValue, id])
+        guard expect(got, [0, 1], what + ": get") else { return nil }
+        guard got.status == 0 else { return .some(nil) }
+        let record = try parse(got.stdout, "tide get")
+        return .some(record["_deleted"]?.boolValue == true ? JSONValue?.none : record)
     }
 
     private func stopWatch(_ client: Int, _ what: String) async throws {
