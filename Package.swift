@@ -163,6 +163,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -196,7 +197,7 @@ let package = Package(
             name: "tidewater",
             dependencies: [
                 "TideServer", "TideSchema", "TideIdentity", "TideFeed", "TideStore", "TideModel", "TideBackup",
-                "TideNotifications", "TideNotificationProviders",
+                "TideGraphQL", "TideNotifications", "TideNotificationProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

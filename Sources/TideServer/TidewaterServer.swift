@@ -110,7 +110,8 @@ public struct TidewaterServer: Sendable {
         self.consumers = consumers
         engine = try GraphQLEngine(
             schema: schema, store: store, pageTokenKey: key, limits: configuration.limits, search: search,
-            endpoints: try openEndpoints(configuration.dataDirectory), logger: logger)
+            endpoints: try openEndpoints(configuration.dataDirectory), introspection: configuration.introspection,
+            logger: logger)
         metrics = ServerMetrics()
         do {
             identity = try IdentityService(
@@ -153,34 +154,44 @@ public struct TidewaterServer: Sendable {
                 throw AuthenticationFailure("The credentials could not be verified.")
             }
         }
-        let graphQLLimiter = configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }
+        let standing: @Sendable (UserIdentity) -> UserStanding = { [identity, logger] user in
+            do throws(IdentityError) {
+                guard let current = try identity.currentUser(id: user.id) else { return .removed }
+                return Set(current.groups) == Set(user.groups) ? .unchanged : .regrouped(current)
+            } catch {
+                // Acting on what the token says is what an HTTP request with it would do.
+                logger.error("could not look up a user's standing", metadata: ["error": "\(error)"])
+                return .unchanged
+            }
+        }
+        let admission = Admission(
+            authenticate: authenticate, authLimiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
+            graphQLLimiter: configuration.graphQLRateLimit.map { RateLimiter(limit: $0) }, trustProxy: configuration.trustProxy,
+            metrics: metrics)
         let endpoints: [String: any DirectEndpoint] = [
-            "/graphql": GraphQLEndpoint(
-                engine: engine, metrics: metrics, authenticate: authenticate, limiter: graphQLLimiter,
-                trustProxy: configuration.trustProxy),
+            "/graphql": GraphQLEndpoint(engine: engine, metrics: metrics),
             "/healthz": HealthEndpoint(),
         ]
         OperationalRoutes(store: store, metrics: metrics, consumers: consumers, sources: metricsSources, schemaSource: schemaSource)
             .register(on: router)
-        AuthRoutes(
-            identity: identity, limiter: configuration.authRateLimit.map { RateLimiter(limit: $0) },
-            trustProxy: configuration.trustProxy, metrics: metrics
-        ).register(on: router)
+        AuthRoutes(identity: identity).register(on: router)
 
         let hub = FeedHub(store: store, maxFrameBytes: configuration.realtime.maxMessageBytes, logger: logger)
         let realtime = RealtimeEnvironment(
-            engine: engine, store: store, hub: hub, authenticate: authenticate, configuration: configuration.realtime,
+            engine: engine, store: store, hub: hub, authenticate: authenticate, standing: standing,
+            configuration: configuration.realtime,
             connections: CallerConnections(limit: configuration.realtime.maxConnectionsPerCaller),
-            limiter: graphQLLimiter, metrics: metrics, now: identity.configuration.now, logger: logger)
+            admission: admission, metrics: metrics, now: identity.configuration.now, logger: logger)
         let responder = router.buildResponder()
+        let connections = OpenConnections()
         let app = Application(
             responder: responder,
             // Hummingbird's per-connection responder goes unused: HTTPExchangeHandler runs the router itself.
             server: HTTPServerBuilder { [configuration] _ in
                 ServerConnectionChannel(
                     router: { request, context in try await responder.respond(to: request, context: context) },
-                    endpoints: endpoints, maxBodyBytes: configuration.maxBodyBytes, idleTimeout: configuration.httpIdleTimeout,
-                    environment: realtime, trustProxy: configuration.trustProxy)
+                    admission: admission, endpoints: endpoints, maxBodyBytes: configuration.maxBodyBytes, idleTimeout: configuration.httpIdleTimeout,
+                    environment: realtime, trustProxy: configuration.trustProxy, connections: connections)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
@@ -197,7 +208,12 @@ public struct TidewaterServer: Sendable {
                 services: consumers.map { .init(service: $0) } + extraServices.map { .init(service: $0) } + [
                     .init(service: maintenance),
                     .init(service: hub),
-                    .init(service: app),
+                    .init(
+                        service: CredentialWatcher(
+                            identity: identity, hub: hub, interval: configuration.realtime.credentialCheckInterval, logger: logger)),
+                    .init(
+                        service: BoundedShutdown(
+                            server: app, connections: connections, timeout: configuration.shutdownTimeout, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

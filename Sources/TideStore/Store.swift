@@ -43,7 +43,8 @@ public final class Store: Sendable {
         tables = Dictionary(tableList.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
         let path = configuration.databasePath
-        try StoreError.wrapping(Connection.createFileIfNeeded(atPath: path))
+        // 0600 like every file of the data folder: the records are nobody else's to read.
+        try StoreError.wrapping(Connection.createFileIfNeeded(atPath: path, permissions: 0o600))
         let connection = try StoreError.wrapping(
             Connection(path: path, readOnly: false, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds))
         var lastMillis: Int64 = 0

@@ -1,4 +1,5 @@
 import Foundation
+import TideGraphQL
 import TideModel
 import TideServer
 import TideStore
@@ -39,6 +40,15 @@ enum ConfigFile {
                 let seconds = try int()
                 guard seconds > 0 else { throw Problem(description: "\(path): httpIdleTimeoutSeconds must be positive") }
                 configuration.httpIdleTimeout = .seconds(seconds)
+            case "introspection":
+                guard let access = IntrospectionAccess(rawValue: try string()) else {
+                    throw Problem(description: "\(path): introspection must be \"public\", \"authenticated\" or \"off\"")
+                }
+                configuration.introspection = access
+            case "shutdownTimeoutSeconds":
+                let seconds = try int()
+                guard seconds >= 0 else { throw Problem(description: "\(path): shutdownTimeoutSeconds must be 0 or more") }
+                configuration.shutdownTimeout = .seconds(seconds)
             case "maxDepth": configuration.limits.maxDepth = try int()
             case "maxInputDepth": configuration.limits.maxInputDepth = try int()
             case "maxAliases": configuration.limits.maxAliases = try int()

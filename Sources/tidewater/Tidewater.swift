@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TideFeed
+import TideGraphQL
 import TideModel
 import TideNotifications
 import TideSchema
@@ -46,6 +47,10 @@ struct Serve: AsyncParsableCommand {
     var graphqlRateLimit: RateLimitSetting?
     @Option(help: "Seconds an HTTP connection may send nothing while no request on it is being answered. Default: 60")
     var httpIdleTimeout: Double?
+    @Option(help: "Who may introspect the schema: public, authenticated (a token or an API key; the default) or off.")
+    var introspection: IntrospectionAccess?
+    @Option(help: "Seconds requests in flight and WebSockets get to finish after SIGTERM or SIGINT, before the connections still open are closed. Default: 25")
+    var shutdownTimeout: Double?
     @Option(help: "WebSocket: seconds a new socket may take to send connection_init. Default: 10")
     var wsInitTimeout: Double?
     @Option(help: "WebSocket: seconds between the server's protocol pings; 0 turns them off. Default: 30")
@@ -62,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let httpIdleTimeout, !(httpIdleTimeout > 0) {
             throw ValidationError("--http-idle-timeout must be a positive number of seconds.")
+        }
+        if let shutdownTimeout, !(shutdownTimeout >= 0) {
+            throw ValidationError("--shutdown-timeout must be a number of seconds, 0 or more.")
         }
     }
 
@@ -88,6 +96,8 @@ struct Serve: AsyncParsableCommand {
         if let authRateLimit { configuration.authRateLimit = authRateLimit.limit }
         if let graphqlRateLimit { configuration.graphQLRateLimit = graphqlRateLimit.limit }
         if let httpIdleTimeout { configuration.httpIdleTimeout = .milliseconds(Int64(httpIdleTimeout * 1000)) }
+        if let introspection { configuration.introspection = introspection }
+        if let shutdownTimeout { configuration.shutdownTimeout = .milliseconds(Int64(shutdownTimeout * 1000)) }
         if let wsInitTimeout { configuration.realtime.initTimeout = .milliseconds(Int64(wsInitTimeout * 1000)) }
         if let wsPingInterval {
             configuration.realtime.pingInterval = wsPingInterval > 0 ? .milliseconds(Int64(wsPingInterval * 1000)) : nil
@@ -142,6 +152,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Durability: ExpressibleByArgument {}
+extension IntrospectionAccess: ExpressibleByArgument {}
 
 /// A rate limit on the command line: `N/s`, `N/min`, `N/h`, or `off`.
 struct RateLimitSetting: ExpressibleByArgument {

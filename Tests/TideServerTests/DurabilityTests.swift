@@ -118,6 +118,22 @@ import TideTestSupport
         server.removeData()
     }
 
+    /// The databases and their WAL files are created readable by the server's user only.
+    @Test func dataFilesAreCreatedWithMode0600() async throws {
+        try await withServer { server, client in
+            _ = try await client.data("mutation { createNote(input: {title: \"private\"}) { id } }")
+            let files = try FileManager.default.contentsOfDirectory(atPath: server.dataDirectory.path).filter { $0.contains(".sqlite") }
+            for name in ["tidewater.sqlite", "tidewater.sqlite-wal", "tidewater.sqlite-shm", "identity.sqlite", "search.sqlite"] {
+                #expect(files.contains(name), "\(name) among \(files)")
+            }
+            for name in files {
+                let attributes = try FileManager.default.attributesOfItem(atPath: server.dataDirectory.appendingPathComponent(name).path)
+                let mode = try #require(attributes[.posixPermissions] as? Int)
+                #expect(mode == 0o600, "\(name): \(String(mode, radix: 8))")
+            }
+        }
+    }
+
     @Test func startingWithAChangedSchemaMigratesOrRefuses() async throws {
         let folder = ServerProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }

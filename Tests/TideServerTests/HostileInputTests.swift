@@ -59,7 +59,7 @@ import TideTestSupport
             let commented = try await anonymous.post("{ __typename # \(brackets)\n}")
             #expect(commented.json["data"]?["__typename"] == "Query", "\(commented.text.prefix(300))")
             for name in ["\"\(brackets)\\\"\"", "\"\"\"\(brackets)\\\"\"\"\"\"\""] {
-                let quoted = try await anonymous.post("{ __type(name: \(name)) { name } }")
+                let quoted = try await client.post("{ __type(name: \(name)) { name } }")
                 #expect(quoted.json["data"]?["__type"] == .null, "\(quoted.text.prefix(300))")
             }
             try await Self.stillServing(server, client)

@@ -49,6 +49,40 @@ import TideTestSupport
         }
     }
 
+    /// A throttled caller is answered on its request's head: the server neither waits for nor
+    /// keeps the body (here announced as 1 MiB, of which a few bytes are sent). The caller of
+    /// `/graphql` and of a socket's operations is the same: one budget per user.
+    @Test func limitedCallersAreAnsweredBeforeTheirBodyArrives() async throws {
+        // Signing the tester in takes the address's two /auth tokens; the query its one /graphql token.
+        try await withServer(extraArguments: ["--auth-rate-limit", "2/h", "--graphql-rate-limit", "1/h"]) { server, tester in
+            _ = try await tester.data("{ listNotes { items { id } } }")
+            let token = try #require(server.defaultToken)
+            for (path, authorization, problem) in [("/auth/login", "", true), ("/graphql", "Authorization: Bearer \(token)\r\n", false)] {
+                let connection = try await RawHTTPConnection.connect(
+                    server,
+                    sending: "POST \(path) HTTP/1.1\r\nHost: x\r\n\(authorization)Content-Type: application/json\r\n"
+                        + "Content-Length: \(1 << 20)\r\n\r\n{\"que")
+                let responses = try await connection.receiveResponses(1, timeout: .seconds(10))
+                let response = try #require(responses.first, "\(path): no answer before the body")
+                #expect(response.hasPrefix("HTTP/1.1 429"), "\(path): \(response)")
+                #expect(response.lowercased().contains("\r\nretry-after: "), "\(path)")
+                if problem {
+                    #expect(response.lowercased().contains("content-type: application/problem+json"), "\(response)")
+                } else {
+                    #expect(response.contains("RATE_LIMITED"), "\(response)")
+                }
+                await connection.close()
+            }
+            // The same user over a WebSocket: the same budget.
+            let socket = try await GraphQLSocket.connect(server)
+            try await socket.initialize(tester.credentials)
+            try await socket.subscribe("q", "{ listNotes { items { id } } }")
+            let refused = try await socket.next()
+            #expect(refused["type"] == "error" && refused.firstError?["extensions"]?["code"] == "RATE_LIMITED", "\(refused.jsonString)")
+            await socket.close()
+        }
+    }
+
     @Test func forwardedForIsIgnoredUnlessTrusted() async throws {
         for trusted in [false, true] {
             let arguments = ["--auth-rate-limit", "2/h"] + (trusted ? ["--trust-proxy"] : [])

@@ -70,6 +70,12 @@ public final class GraphQLSocket: Sendable {
         return GraphQLSocket(channel: channel, state: state)
     }
 
+    /// Stops reading the socket, like a client that hangs: what the server sends from here on
+    /// (its close frame too) stays unread and unanswered.
+    public func stopReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
     public func startReading() {
         channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { [channel] in channel.read() }
     }
@@ -120,6 +126,17 @@ public final class GraphQLSocket: Sendable {
             try await Task.sleep(for: .milliseconds(5))
         }
         throw TestFailure("no message within \(timeout)")
+    }
+
+    /// Messages received and not yet taken (by ``next(timeout:skipPings:)`` or ``takeAll()``).
+    public var unreadCount: Int { state.withLock { $0.received.count } }
+
+    /// Every message received and not yet taken, at once.
+    public func takeAll() -> [JSONValue] {
+        state.withLock { state in
+            defer { state.received = [] }
+            return state.received
+        }
     }
 
     /// Waits up to `first` for a message, then until none arrives for `quiet`; returns them all.

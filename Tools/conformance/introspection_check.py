@@ -3,8 +3,9 @@
 
 1. Sends graphql-core's own standard introspection query (descriptions, deprecations,
    specifiedByURL, graphql-js's ofType depth; not the optional input-value deprecation, which
-   GraphQLSwift 4.3 does not implement) and rebuilds the schema with `build_client_schema`:
-   what codegen tools and IDEs do.
+   GraphQLSwift 4.3 does not implement) with a user's token, as codegen tools and IDEs send it
+   with their credentials, and rebuilds the schema with `build_client_schema`. Without
+   credentials it is refused (`--introspection authenticated`, the default).
 2. Validates every document under Fixtures/documents/ (Amplify-style client operations)
    against that client schema, and runs each one against the server.
 
@@ -53,7 +54,13 @@ def main():
     report = Report()
     check = report.check
 
-    result = post(url, get_introspection_query(descriptions=True, specified_by_url=True))
+    token = sign_in(url)
+    query = get_introspection_query(descriptions=True, specified_by_url=True)
+    anonymous = post(url, query)
+    codes = [(error.get("extensions") or {}).get("code") for error in anonymous.get("errors") or []]
+    check("introspection without credentials is refused (UNAUTHENTICATED)",
+          codes == ["UNAUTHENTICATED"] and anonymous.get("data") is None, anonymous)
+    result = post(url, query, token=token)
     check("introspection answers without errors", "errors" not in result, result.get("errors"))
     try:
         schema = build_client_schema(result["data"])
@@ -63,7 +70,6 @@ def main():
         check("build_client_schema accepts the schema", False, repr(error))
         return report.finish()
 
-    token = sign_in(url)
     for path in sorted((root / "Fixtures" / "documents").glob("*.graphql")):
         text = path.read_text()
         variables_path = path.with_suffix(".json")

@@ -94,7 +94,7 @@ class Fuzz:
         return rss
 
     def graphql(self, examples):
-        schema = graphql_cases.introspect(self.client, self.url)
+        schema = graphql_cases.introspect(self.client, self.url, {"Authorization": f"Bearer {self.token}"})
         documents = graphql_cases.strategies(schema)
         accept = st.sampled_from(graphql_cases.ACCEPTS)
 

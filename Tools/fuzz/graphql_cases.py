@@ -15,8 +15,9 @@ from tally import Violation, check_http, require
 ACCEPTS = [None, "application/json", "application/graphql-response+json", "application/graphql-response+json, application/json;q=0.9"]
 
 
-def introspect(client, url):
-    answer = client.post(url, json={"query": graphql.get_introspection_query()}).json()
+def introspect(client, url, headers):
+    """The server's schema; introspection takes credentials (`headers`) by default."""
+    answer = client.post(url, json={"query": graphql.get_introspection_query()}, headers=headers).json()
     return graphql.build_client_schema(answer["data"])
 
 

@@ -30,11 +30,14 @@ public final class GraphQLEngine: Sendable {
     let models: [String: ModelType]
     let documents: DocumentCache<Result<CompiledDocument, GraphQLFailure>>
     let introspection: IntrospectionExecutor
+    /// Who may introspect the schema.
+    public let introspectionAccess: IntrospectionAccess
     let logger: Logger
 
     public init(
         schema: AppSchema, store: any RecordStore, pageTokenKey: [UInt8], limits: GraphQLLimits = GraphQLLimits(),
         search: (any SearchService)? = nil, endpoints: (any EndpointDirectory)? = nil,
+        introspection introspectionAccess: IntrospectionAccess = .authenticated,
         logger: Logger = Logger(label: "tidewater.graphql")
     ) throws {
         self.appSchema = schema
@@ -61,6 +64,7 @@ public final class GraphQLEngine: Sendable {
         self.operations = operations
         self.documents = DocumentCache(capacity: limits.documentCacheSize)
         self.introspection = IntrospectionExecutor(schema: graphQLSchema)
+        self.introspectionAccess = introspectionAccess
         self.logger = logger
     }
 
@@ -92,6 +96,9 @@ public final class GraphQLEngine: Sendable {
         switch compiledOperation(request) {
         case .success(let op): operation = op
         case .failure(let failure): return .finished(Self.requestError(failure, label: "invalid"))
+        }
+        if operation.touchesIntrospection, let refusal = introspectionAccess.refusal(for: context.principal) {
+            return .finished(Self.requestError(refusal, label: "introspection"))
         }
         if operation.kind != .query && !context.allowsMutations {
             return .finished(

@@ -26,6 +26,8 @@ public enum ErrorCode: String, Sendable {
     /// The disk holding the data folder is full: the write was not saved (retry once an
     /// operator has freed space; docs/OPERATIONS.md).
     case storageFull = "STORAGE_FULL"
+    /// `__schema` or `__type` on a server whose introspection is off.
+    case introspectionDisabled = "INTROSPECTION_DISABLED"
 }
 
 /// One entry of a response's `errors` list.

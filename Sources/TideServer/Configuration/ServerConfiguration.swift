@@ -18,7 +18,14 @@ public struct ServerConfiguration: Sendable {
     /// is being answered: idle keep-alive connections, and clients that stop half-way through a
     /// request (WebSocket connections keep themselves alive with pings instead).
     public var httpIdleTimeout: Duration = .seconds(60)
+    /// After SIGTERM or SIGINT, how long requests in flight and WebSockets get to finish before
+    /// the connections still open are closed; under the 30 s grace period that common
+    /// orchestrators give before SIGKILL.
+    public var shutdownTimeout: Duration = .seconds(25)
     public var limits = GraphQLLimits()
+    /// Who may introspect the schema: callers with credentials by default, as on AppSync
+    /// (docs/OPERATIONS.md says why).
+    public var introspection: IntrospectionAccess = .authenticated
     public var tombstoneRetentionSeconds: Int64 = 30 * 86_400
     public var feedRetentionSeconds: Int64 = 86_400
     /// How often expired records are swept and retention is applied.

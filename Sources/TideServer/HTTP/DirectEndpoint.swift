@@ -1,12 +1,13 @@
 import HTTPTypes
 import NIOCore
+import TideModel
 
 /// An endpoint that ``HTTPExchangeHandler`` serves on the connection's event loop instead of
 /// through the router: the hot paths, whose work is mostly synchronous.
 protocol DirectEndpoint: Sendable {
     /// Runs on the event loop, so it must not block: anything that waits goes in `.later`.
-    /// `peerAddress` is the connection's remote IP address (``ClientAddress``).
-    func respond(to request: HTTPRequest, body: ByteBuffer, peerAddress: String) -> EndpointReply
+    /// `principal` is who ``Admission`` let the request in for.
+    func respond(to request: HTTPRequest, body: ByteBuffer, principal: Principal) -> EndpointReply
 }
 
 enum EndpointReply: Sendable {

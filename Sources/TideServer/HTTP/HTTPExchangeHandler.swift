@@ -4,9 +4,11 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import TideModel
 
-/// Serves the requests of one HTTP/1.1 connection: collects each request's body (bounded),
-/// then answers it with a direct endpoint on the event loop (`/graphql`, `/healthz`) or with
+/// Serves the requests of one HTTP/1.1 connection: admits each request on its head
+/// (``Admission``: credentials and rate limits, before any of the body is read), collects its
+/// body (bounded), then answers it with a direct endpoint on the event loop (`/graphql`, `/healthz`) or with
 /// Hummingbird's router in a task (every other route), and writes the response on the loop.
 ///
 /// Hummingbird's own HTTP/1 channel drives each connection from a task through an async
@@ -27,7 +29,7 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private enum State {
         case idle
-        case collecting(HTTPRequest, ByteBuffer)
+        case collecting(HTTPRequest, ByteBuffer, Principal)
         /// Answered before the end of the request (body too large, refused upgrade): the rest
         /// is read and dropped, so the client gets to read the answer, then the connection
         /// closes once the answer is written.
@@ -36,6 +38,7 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private let responder: Responder
+    private let admission: Admission
     private let endpoints: [String: any DirectEndpoint]
     private let maxBodyBytes: Int
     private let logger: Logger
@@ -44,8 +47,12 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var peerAddress = ClientAddress.address(of: nil)
 
     /// `endpoints` by path are served on the event loop; every other path goes to `responder`.
-    init(responder: @escaping Responder, endpoints: [String: any DirectEndpoint], maxBodyBytes: Int, logger: Logger) {
+    init(
+        responder: @escaping Responder, admission: Admission, endpoints: [String: any DirectEndpoint], maxBodyBytes: Int,
+        logger: Logger
+    ) {
         self.responder = responder
+        self.admission = admission
         self.endpoints = endpoints
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
@@ -68,24 +75,28 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
             if let length = head.headerFields[.contentLength].flatMap(Int.init), length > maxBodyBytes {
                 return refuse(.contentTooLarge, "The request body exceeds \(maxBodyBytes) bytes.", context: context)
             }
+            let principal: Principal
+            switch admission.admit(head, path: Self.path(head), peerAddress: peerAddress) {
+            case .admitted(let admitted): principal = admitted
+            case .refused(let reply): return refuse(reply, context: context)
+            }
             if head.headerFields[.expect]?.lowercased() == "100-continue" {
                 // The client waits for this before sending the body (RFC 9110 §10.1.1).
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
             }
-            state = .collecting(head, context.channel.allocator.buffer(capacity: 0))
-        case (.body(var part), .collecting(let head, var body)):
+            state = .collecting(head, context.channel.allocator.buffer(capacity: 0), principal)
+        case (.body(var part), .collecting(let head, var body, let principal)):
             guard body.readableBytes + part.readableBytes <= maxBodyBytes else {
                 return refuse(.contentTooLarge, "The request body exceeds \(maxBodyBytes) bytes.", context: context)
             }
             // Give up the state's reference first, so that appending does not copy the buffer.
             state = .responding
             body.writeBuffer(&part)
-            state = .collecting(head, body)
-        case (.end, .collecting(let head, let body)):
+            state = .collecting(head, body, principal)
+        case (.end, .collecting(let head, let body, let principal)):
             state = .responding
-            let path = head.path.map { $0.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] } ?? ""
-            if let endpoint = endpoints[String(path)] {
-                serve(head, body: body, with: endpoint, context: context)
+            if let endpoint = endpoints[String(Self.path(head))] {
+                serve(head, body: body, principal: principal, with: endpoint, context: context)
             } else {
                 route(Request(head: head, body: RequestBody(buffer: body)), context: context)
             }
@@ -102,9 +113,18 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func refuse(_ status: HTTPResponse.Status, _ detail: String, context: ChannelHandlerContext) {
-        var reply = ProblemResponse.reply(status, detail: detail)
+        refuse(ProblemResponse.reply(status, detail: detail), context: context)
+    }
+
+    private func refuse(_ reply: HTTPReply, context: ChannelHandlerContext) {
+        var reply = reply
         reply.head.headerFields[.connection] = "close"
         state = .refused(written: write(reply, context: context))
+    }
+
+    /// The request's path without its query string.
+    private static func path(_ head: HTTPRequest) -> Substring {
+        head.path.map { $0.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] } ?? ""
     }
 
     /// Nothing read for the idle timeout: close, unless a request is being answered (the wait is
@@ -125,9 +145,11 @@ final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.close(promise: nil)
     }
 
-    private func serve(_ head: HTTPRequest, body: ByteBuffer, with endpoint: any DirectEndpoint, context: ChannelHandlerContext) {
+    private func serve(
+        _ head: HTTPRequest, body: ByteBuffer, principal: Principal, with endpoint: any DirectEndpoint, context: ChannelHandlerContext
+    ) {
         let closes = Self.closes(head)
-        switch endpoint.respond(to: head, body: body, peerAddress: peerAddress) {
+        switch endpoint.respond(to: head, body: body, principal: principal) {
         case .now(let reply):
             finish(reply, context: context, closes: closes)
         case .later(let body):

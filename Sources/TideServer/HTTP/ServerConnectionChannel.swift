@@ -34,14 +34,19 @@ struct ServerConnectionChannel: ServerChildChannel {
     }
 
     let router: HTTPExchangeHandler.Responder
+    /// Credentials and rate limits, checked on each request's head.
+    let admission: Admission
     let endpoints: [String: any DirectEndpoint]
     let maxBodyBytes: Int
     /// Read-idle time after which an HTTP connection not being answered is closed.
     let idleTimeout: Duration
     let environment: RealtimeEnvironment
     let trustProxy: Bool
+    /// Every accepted connection is tracked until it closes, for the bounded graceful stop.
+    let connections: OpenConnections
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        connections.add(channel)
         // A connection accepted just before a graceful shutdown can be set up on a later turn of its
         // event loop, after the server has closed its listener and told every connection it
         // accepted to finish: that message passed an empty pipeline and was lost, and NIO drops
@@ -83,12 +88,14 @@ struct ServerConnectionChannel: ServerChildChannel {
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Negotiated>(
                 upgradeConfiguration: NIOTypedHTTPServerUpgradeConfiguration(
                     upgraders: [upgrader],
-                    notUpgradingCompletionHandler: { [router, endpoints, maxBodyBytes] channel in
+                    notUpgradingCompletionHandler: { [router, admission, endpoints, maxBodyBytes] channel in
                         channel.eventLoop.makeCompletedFuture {
                             channel.pipeline.syncOperations.removeHandler(name: Self.guardHandlerName, promise: nil)
                             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                             try channel.pipeline.syncOperations.addHandler(
-                                HTTPExchangeHandler(responder: router, endpoints: endpoints, maxBodyBytes: maxBodyBytes, logger: logger))
+                                HTTPExchangeHandler(
+                                    responder: router, admission: admission, endpoints: endpoints, maxBodyBytes: maxBodyBytes,
+                                    logger: logger))
                             return .http
                         }
                     }))

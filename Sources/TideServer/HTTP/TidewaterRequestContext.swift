@@ -3,8 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The request context of every route: Hummingbird's core context plus the peer address,
-/// which rate limiting keys anonymous callers by.
+/// The request context of every route: Hummingbird's core context plus the peer address.
 public struct TidewaterRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
@@ -12,13 +11,6 @@ public struct TidewaterRequestContext: RequestContext, RemoteAddressRequestConte
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
-    }
-}
-
-extension RemoteAddressRequestContext {
-    /// The client's address (see ``ClientAddress/resolve(peer:forwardedFor:trustProxy:)``).
-    func clientAddress(_ request: Request, trustProxy: Bool) -> String {
-        ClientAddress.resolve(peer: remoteAddress, forwardedFor: request.headers[values: .xForwardedFor], trustProxy: trustProxy)
     }
 }
 

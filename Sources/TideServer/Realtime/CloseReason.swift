@@ -5,7 +5,7 @@
 /// | ---- | ---- |
 /// | 4400 | a message that is not valid graphql-transport-ws |
 /// | 4401 | `subscribe` before `connection_ack` |
-/// | 4403 | invalid credentials in `connection_init`, the access token expired, or the API key was revoked |
+/// | 4403 | invalid credentials in `connection_init`, the access token expired, the API key was revoked, or the user was removed |
 /// | 4406 | the upgrade did not offer the subprotocol `graphql-transport-ws` |
 /// | 4408 | no `connection_init` within the init timeout |
 /// | 4409 | `subscribe` with the id of an operation still running |
@@ -28,6 +28,7 @@ struct CloseReason: Sendable, Equatable {
     static let subprotocolNotAcceptable = Self(code: 4406, reason: "Subprotocol not acceptable")
     static let tokenExpired = Self(code: 4403, reason: "Forbidden: the access token expired")
     static let apiKeyRevoked = Self(code: 4403, reason: "Forbidden: the API key was revoked or expired")
+    static let userRemoved = Self(code: 4403, reason: "Forbidden: the user was removed")
     static let initTimeout = Self(code: 4408, reason: "Connection initialisation timeout")
     static func duplicate(_ id: String) -> Self { Self(code: 4409, reason: "Subscriber for \(id) already exists") }
     static let overflow = Self(

@@ -70,6 +70,16 @@ final class FeedHub: Service, Sendable {
         connections?.value.remove(connection)
     }
 
+    /// Has every connection check its credentials again, on its own loop (the identity database
+    /// changed: ``CredentialWatcher``).
+    func recheckCredentials() {
+        let loops = state.withLock { state in state.loops.values.filter { $0.count > 0 } }
+        for loop in loops {
+            let connections = loop.connections
+            loop.eventLoop.execute { connections.value.recheckCredentials() }
+        }
+    }
+
     /// Tails the feed until graceful shutdown.
     func run() async throws {
         // Observe before the first read, so a commit between the two still wakes us.
@@ -131,6 +141,14 @@ final class LoopConnections {
 
     func remove(_ connection: RealtimeConnection) {
         connections.removeValue(forKey: ObjectIdentifier(connection))
+    }
+
+    /// Each connection checks its credentials; a user's standing is looked up once per pass.
+    func recheckCredentials() {
+        var standings: [String: UserStanding] = [:]
+        for connection in connections.values {
+            connection.recheckCredentials(standings: &standings)
+        }
     }
 
     /// Every connection gets the batch; subscribers with the same subscription and rights share

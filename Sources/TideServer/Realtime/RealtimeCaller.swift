@@ -1,6 +1,7 @@
 import TideModel
 
-/// Who an acknowledged realtime connection acts for, fixed at `connection_init`.
+/// Who an acknowledged realtime connection acts for: set at `connection_init`, replaced when an
+/// administrator changes the user's groups while the socket is open.
 ///
 /// A class, not a struct: every feed entry is checked against it on every connection, and a
 /// reference is one retain where copying the values would be one per field.
@@ -11,7 +12,9 @@ final class RealtimeCaller: Sendable {
     /// The key of the per-caller connection limit and of the rate limit.
     let key: String
     /// An API key can be revoked (or run out) while the socket is open: it is checked again at
-    /// every keepalive. A bearer token cannot change before its `exp`, which has a timer.
+    /// every keepalive and whenever the identity database changes. A bearer token cannot change
+    /// before its `exp`, which has a timer; its user can be removed or regrouped
+    /// (``CredentialWatcher``).
     let apiKey: RequestCredentials?
 
     init(principal: Principal, expiresAt: Int64?, key: String, apiKey: RequestCredentials?) {

@@ -15,6 +15,9 @@ public struct RealtimeConfiguration: Sendable, Hashable {
     /// (NIO's write buffer above its high-water mark). Past that it is closed with 4413 (it can
     /// resume from its last `seq`), so it never holds up the others or grows without bound.
     public var queueCapacity: Int = 1024
+    /// How often the identity database is checked for the admin commands' changes (a revoked API
+    /// key, a removed user, changed groups), which then reach open connections.
+    public var credentialCheckInterval: Duration = .milliseconds(250)
     /// Largest message a client may send.
     public var maxMessageBytes: Int = 1 << 20
 

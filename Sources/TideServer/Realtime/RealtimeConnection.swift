@@ -16,7 +16,8 @@ import TideStore
 /// Because everything runs on one loop in order, the connection always knows its feed
 /// `position`: the seq of the last entry it has dispatched, or the hub's position when it
 /// registered. A subscription starts live after `position`; one that resumes from N first
-/// replays (N, position] (``FeedReplay``) and then goes live after `position`.
+/// replays (N, position] page by page (``FeedReplay``), `position` moving on meanwhile, and goes
+/// live after `position` once the replay has caught up with it.
 ///
 /// A connection bounds what it lets pile up: once the socket stops taking data (NIO's write
 /// buffer is above its high-water mark), more than ``RealtimeConfiguration/queueCapacity`` feed
@@ -27,13 +28,23 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A class, not a struct: every event is checked against it on every connection.
     final class Stream {
-        let subscription: EventSubscription
-        /// Entries up to this seq were replayed or predate the subscription.
-        let after: Int64
+        /// Replaced when the caller's rights change (``recheckCredentials(standings:)``).
+        var subscription: EventSubscription
+        /// Counts those replacements: a replay page rendered with older rights is read again.
+        var generation = 0
+        /// The `subscribe` payload, prepared again when the caller's rights change.
+        let request: GraphQLRequest
+        /// Live entries up to this seq are skipped: they were replayed or predate the subscription.
+        var after: Int64
+        /// While a resume replay runs (live entries wait in the feed meanwhile): its `resumeFrom`,
+        /// and the cursor at which it waits for the socket to take what it was sent, if it does.
+        var replay: (from: Int64, waitingAt: Int64?)?
 
-        init(subscription: EventSubscription, after: Int64) {
+        init(subscription: EventSubscription, request: GraphQLRequest, after: Int64, replayingFrom: Int64? = nil) {
             self.subscription = subscription
+            self.request = request
             self.after = after
+            self.replay = replayingFrom.map { ($0, nil) }
         }
     }
 
@@ -132,7 +143,10 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         writable = context.channel.isWritable
-        if writable { behind = 0 }
+        if writable {
+            behind = 0
+            resumeWaitingReplays()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -189,14 +203,23 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
             if case .string(let text) = value, let name = HTTPField.Name(key) { headers[name] = text }
         }
         let credentials: RequestCredentials
-        let authenticated: AuthenticatedCaller
+        var authenticated: AuthenticatedCaller
         do {
             credentials = try RequestCredentials(headers)
             authenticated = try environment.authenticate(credentials)
         } catch {
             return perform(machine.close(.forbidden))
         }
-        let key = authenticated.principal == .anonymous ? "ip:" + clientAddress : authenticated.principal.actor
+        // The token carries the groups of its login; a socket may stay open for its whole
+        // lifetime, so it acts with the user's groups as they are now, and not for a removed user.
+        if case .user(let user) = authenticated.principal {
+            switch environment.standing(user) {
+            case .unchanged: break
+            case .regrouped(let current): authenticated.principal = .user(current)
+            case .removed: return perform(machine.close(.userRemoved))
+            }
+        }
+        let key = CallerKey.of(authenticated.principal, clientAddress: clientAddress)
         guard environment.connections.acquire(key) else { return perform(machine.close(.tooManyConnections)) }
         var apiKey: RequestCredentials?
         if case .apiKey = credentials { apiKey = credentials }
@@ -217,8 +240,7 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .rejected(let errors):
             send(ServerMessage.error(id: id, errors: errors))
         case .single:
-            if let limiter = environment.limiter, limiter.acquire(caller.key) != nil {
-                environment.metrics.recordRateLimited(route: "graphql")
+            if environment.admission.operation(by: caller.key) != nil {
                 return send(
                     ServerMessage.error(id: id, errors: ErrorJSON.list(message: "Rate limit exceeded; retry later.", code: .rateLimited)))
             }
@@ -232,19 +254,81 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
                 connection.eventLoop.execute { connection.value.finish(id, response) }
             }
         case .stream(let subscription):
-            var after = position
-            if let resumeFrom {
-                let replay = environment.replay.run(subscription, after: resumeFrom, upTo: position) { payload in
-                    send(ServerMessage.next(id: id, payload: payload))
-                    environment.metrics.realtimeEventSent()
+            guard let resumeFrom, resumeFrom < position else {
+                if let resumeFrom, let errors = environment.replay.refusal(resumingFrom: resumeFrom) {
+                    return send(ServerMessage.error(id: id, errors: errors))
                 }
-                switch replay {
-                case .resumed(let floor): after = floor
-                case .refused(let errors): return send(ServerMessage.error(id: id, errors: errors))
-                }
+                machine.started(id, .stream(Stream(subscription: subscription, request: request, after: max(position, resumeFrom ?? 0))))
+                return environment.metrics.realtimeSubscriptionStarted()
             }
-            machine.started(id, .stream(Stream(subscription: subscription, after: after)))
+            let stream = Stream(subscription: subscription, request: request, after: resumeFrom, replayingFrom: resumeFrom)
+            machine.started(id, .stream(stream))
             environment.metrics.realtimeSubscriptionStarted()
+            replay(id, stream, after: resumeFrom)
+        }
+    }
+
+    // MARK: - Resume replay
+
+    /// Asks for the page of `stream`'s replay after `cursor`, or, once the replay has caught up
+    /// with `position`, lets the subscription go live after it.
+    private func replay(_ id: String, _ stream: Stream, after cursor: Int64) {
+        // Completed by the client, or the connection closed: the replay stops.
+        guard let context, machine.stream(id) === stream, let from = stream.replay?.from else { return }
+        guard cursor < position else {
+            stream.after = position
+            stream.replay = nil
+            return
+        }
+        let generation = stream.generation
+        environment.replay.page(stream.subscription, after: cursor, upTo: position, resumedFrom: from, on: context.eventLoop)
+            .assumeIsolated().whenComplete { [self] result in
+                replayed(id, stream, result, after: cursor, generation: generation)
+            }
+    }
+
+    /// A page of `stream`'s replay, on this connection's loop: sent, then the next one is asked
+    /// for, once the socket takes more data.
+    private func replayed(
+        _ id: String, _ stream: Stream, _ result: Result<FeedReplay.Page, any Error>, after cursor: Int64, generation: Int
+    ) {
+        guard machine.stream(id) === stream else { return }
+        // Rendered with rights the caller no longer has: read it again.
+        guard stream.generation == generation else { return replay(id, stream, after: cursor) }
+        switch result {
+        case .success(.payloads(let payloads, let last)):
+            for payload in payloads {
+                send(ServerMessage.next(id: id, payload: payload))
+                environment.metrics.realtimeEventSent()
+            }
+            flush()
+            if writable {
+                replay(id, stream, after: last)
+            } else {
+                stream.replay?.waitingAt = last
+            }
+        case .success(.refused(let errors)):
+            failReplay(id, errors)
+        case .failure(let error):
+            // The thread pool has stopped: the server is shutting down.
+            environment.logger.debug("realtime: replay stopped", metadata: ["error": "\(error)"])
+            failReplay(id, ErrorJSON.list(message: "The server is shutting down.", code: .internalError))
+        }
+    }
+
+    private func failReplay(_ id: String, _ errors: [UInt8]) {
+        guard machine.failed(id) else { return }
+        send(ServerMessage.error(id: id, errors: errors))
+        environment.metrics.realtimeSubscriptionEnded()
+        flush()
+    }
+
+    /// The socket takes data again: the replays that waited for it go on.
+    private func resumeWaitingReplays() {
+        for (id, stream) in machine.streams {
+            guard let cursor = stream.replay?.waitingAt else { continue }
+            stream.replay?.waitingAt = nil
+            replay(id, stream, after: cursor)
         }
     }
 
@@ -276,12 +360,68 @@ final class RealtimeConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         for entry in entries where entry.seq > position {
             position = entry.seq
-            for (id, stream) in machine.streams where entry.seq > stream.after {
+            for (id, stream) in machine.streams where stream.replay == nil && entry.seq > stream.after {
                 if let message = messages.next(stream.subscription, id: id, entry: entry) {
                     send(message)
                     environment.metrics.realtimeEventSent()
                 }
             }
+        }
+        flush()
+    }
+
+    /// The identity database changed: a revoked API key or a removed user ends the connection
+    /// (every subscription gets an `error`, then 4403); a user whose groups changed goes on with
+    /// the new ones, and each subscription is prepared again with them: one they no longer allow
+    /// gets an `error` and ends, the others carry on without a gap. `standings` caches each
+    /// user's lookup for the rest of the pass over a loop's connections.
+    func recheckCredentials(standings: inout [String: UserStanding]) {
+        guard let caller = machine.caller else { return }
+        if let apiKey = caller.apiKey, (try? environment.authenticate(apiKey)) == nil {
+            return perform(
+                machine.expire(
+                    "The API key was revoked or expired: connect again with a valid key and resume from the last seq.",
+                    close: .apiKeyRevoked))
+        }
+        guard case .user(let user) = caller.principal else { return }
+        let standing: UserStanding
+        if let known = standings[user.id] {
+            standing = known
+        } else {
+            standing = environment.standing(user)
+            standings[user.id] = standing
+        }
+        switch standing {
+        case .unchanged:
+            break
+        case .removed:
+            perform(machine.expire("The user was removed.", close: .userRemoved))
+        case .regrouped(let current):
+            reauthorize(caller, as: current)
+        }
+    }
+
+    private func reauthorize(_ caller: RealtimeCaller, as user: UserIdentity) {
+        let updated = RealtimeCaller(principal: .user(user), expiresAt: caller.expiresAt, key: caller.key, apiKey: caller.apiKey)
+        let context = ExecutionContext(principal: updated.principal, allowsMutations: true)
+        var kept: Set<String> = []
+        var refusals: [String: [UInt8]] = [:]
+        for (id, stream) in machine.streams {
+            switch environment.engine.prepare(stream.request, context: context) {
+            case .stream(let subscription):
+                stream.subscription = subscription
+                stream.generation += 1
+                kept.insert(id)
+            case .rejected(let errors):
+                refusals[id] = errors
+            case .single:
+                // It was prepared as a subscription before, and the document has not changed.
+                refusals[id] = ErrorJSON.list(message: "Internal server error.", code: .internalError)
+            }
+        }
+        for id in machine.reauthorize(updated, keeping: kept) {
+            if let errors = refusals[id] { send(ServerMessage.error(id: id, errors: errors)) }
+            environment.metrics.realtimeSubscriptionEnded()
         }
         flush()
     }

@@ -9,9 +9,9 @@ import TideModel
 /// network (`RealtimeStateMachineTests`), as Hummingbird tests its connection state machine.
 ///
 /// ```
-/// awaitingInit ─connection_init─► authenticating ─acknowledge─► ready ─┐
-///      │ 4401 subscribe, 4408 timeout     │ 4403 refused               │ 4400, 4409, 4429,
-///      └──────────────────────────────────┴──────────► closing ◄───────┘ 4403 expiry, 1001
+/// awaitingInit ─connection_init─► authenticating ─acknowledge─► ready ─┐ (reauthorize: ready)
+///      │ 4401 subscribe, 4408 timeout     │ 4403 refused               │ 4400, 4409, 4429, 4403
+///      └──────────────────────────────────┴──────────► closing ◄───────┘ expiry/revoked, 1001
 /// ```
 ///
 /// `Stream` is what the connection keeps for a running subscription.
@@ -144,6 +144,36 @@ struct RealtimeStateMachine<Stream> {
         guard case .authenticating = phase else { return .none }
         phase = .ready(caller)
         return .send(ServerMessage.connectionAck)
+    }
+
+    /// The caller's rights changed while connected (an administrator changed its groups): the
+    /// connection acts for `caller` from now on, and of its subscriptions only those in `keeping`
+    /// (the ones the new rights still allow) go on. Returns the ids of those that ended, in id
+    /// order. Queries and mutations already running finish as they started.
+    mutating func reauthorize(_ caller: RealtimeCaller, keeping: Set<String>) -> [String] {
+        guard case .ready = phase else { return [] }
+        phase = .ready(caller)
+        var ended: [String] = []
+        for (id, operation) in operations {
+            if case .stream = operation, !keeping.contains(id) {
+                operations[id] = nil
+                ended.append(id)
+            }
+        }
+        return ended.sorted()
+    }
+
+    /// The running subscription with this id, if any.
+    func stream(_ id: String) -> Stream? {
+        if case .stream(let stream)? = operations[id] { stream } else { nil }
+    }
+
+    /// A subscription failed on the server's side (its replay could not be read): it ends, and
+    /// the connection sends its `error`. False when it had ended already.
+    mutating func failed(_ id: String) -> Bool {
+        guard case .ready = phase, case .stream? = operations[id] else { return false }
+        operations[id] = nil
+        return true
     }
 
     /// The operation of a ``Action/start(id:request:resumeFrom:caller:)`` runs.

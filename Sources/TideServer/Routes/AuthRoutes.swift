@@ -22,14 +22,10 @@ struct AuthRoutes {
     static let noStore: HTTPFields = [.cacheControl: "no-store"]
 
     let identity: IdentityService
-    /// Per client address, checked before the body is read (login throttling).
-    let limiter: RateLimiter?
-    let trustProxy: Bool
-    let metrics: ServerMetrics
 
     func register(on router: Router<TidewaterRequestContext>) {
+        // Rate limited per client address before the body is read (``Admission``).
         let auth = router.group("auth")
-        if let limiter { auth.add(middleware: RateLimitMiddleware(limiter: limiter, trustProxy: trustProxy, metrics: metrics)) }
         auth.post("signup") { request, context in
             await handle(request, context) { body in
                 let userID = try await identity.signUp(

@@ -9,8 +9,8 @@ import TideModel
 /// for request errors (parse, validation, variables); everyone else gets `application/json`
 /// and 200 for any well-formed request, as the spec's legacy rules say.
 ///
-/// Each request is authenticated and rate limited (per user, API key or, for anonymous callers,
-/// client address) before its body is parsed, so a refused request costs no parsing.
+/// Each request has been authenticated and rate limited before its body was read
+/// (``Admission``); it arrives here with the caller it acts for.
 ///
 /// Served by ``HTTPExchangeHandler`` on the connection's event loop, not through the router:
 /// a query is answered there without a task (the engine reads the store synchronously); only
@@ -18,11 +18,8 @@ import TideModel
 struct GraphQLEndpoint: DirectEndpoint {
     let engine: GraphQLEngine
     let metrics: ServerMetrics
-    let authenticate: Authenticate
-    let limiter: RateLimiter?
-    let trustProxy: Bool
 
-    func respond(to request: HTTPRequest, body: ByteBuffer, peerAddress: String) -> EndpointReply {
+    func respond(to request: HTTPRequest, body: ByteBuffer, principal: Principal) -> EndpointReply {
         let start = ContinuousClock.now
         let modern = Self.acceptsGraphQLResponse(request.headerFields)
         let allowsMutations: Bool
@@ -33,11 +30,6 @@ struct GraphQLEndpoint: DirectEndpoint {
             return .now(
                 ProblemResponse.reply(
                     .methodNotAllowed, detail: "Use POST (or GET for queries).", headers: [.allow: "GET, POST"]))
-        }
-        let principal: Principal
-        switch admit(request, peerAddress: peerAddress, modern: modern) {
-        case .success(let admitted): principal = admitted
-        case .failure(let refusal): return .now(refusal.reply)
         }
         let graphQLRequest: GraphQLRequest
         switch allowsMutations ? postRequest(request, body: body) : getRequest(request) {
@@ -97,44 +89,6 @@ struct GraphQLEndpoint: DirectEndpoint {
         }
     }
 
-    /// A response that ends the request before any GraphQL work.
-    private struct Refusal: Error {
-        var reply: HTTPReply
-    }
-
-    /// Authenticates the caller and takes a rate-limit token.
-    private func admit(_ request: HTTPRequest, peerAddress: String, modern: Bool) -> Result<Principal, Refusal> {
-        let principal: Principal
-        do {
-            principal = try authenticate(try RequestCredentials(request.headerFields)).principal
-        } catch {
-            metrics.recordRequest(operation: "invalid", outcome: "unauthenticated", duration: .zero)
-            return .failure(
-                Refusal(
-                    reply: errorReply(
-                        .unauthorized, message: error.message, code: .unauthenticated, modern: modern,
-                        headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])))
-        }
-        if let limiter {
-            let key: String
-            switch principal {
-            case .anonymous:
-                key = "ip:" + ClientAddress.resolve(
-                    peerAddress: peerAddress, forwardedFor: request.headerFields[values: .xForwardedFor], trustProxy: trustProxy)
-            default: key = principal.actor
-            }
-            if let wait = limiter.acquire(key) {
-                metrics.recordRateLimited(route: "graphql")
-                return .failure(
-                    Refusal(
-                        reply: errorReply(
-                            .tooManyRequests, message: "Rate limit exceeded; retry later.", code: .rateLimited,
-                            modern: modern, headers: [.retryAfter: RateLimitMiddleware.retryAfter(wait)])))
-            }
-        }
-        return .success(principal)
-    }
-
     private func reply(_ response: GraphQLResponse, modern: Bool, start: ContinuousClock.Instant) -> HTTPReply {
         let status: HTTPResponse.Status
         let outcome: String
@@ -163,11 +117,11 @@ struct GraphQLEndpoint: DirectEndpoint {
         case .invalidShape(let reason): message = "Invalid GraphQL request: \(reason)"
         }
         metrics.recordRequest(operation: "invalid", outcome: "rejected", duration: .zero)
-        return errorReply(.badRequest, message: message, code: .badRequest, modern: modern)
+        return Self.errorReply(.badRequest, message: message, code: .badRequest, modern: modern)
     }
 
     /// A GraphQL error response without `data`, in the media type the client accepts.
-    private func errorReply(
+    static func errorReply(
         _ status: HTTPResponse.Status, message: String, code: ErrorCode, modern: Bool, headers extra: HTTPFields = [:]
     ) -> HTTPReply {
         var headers: HTTPFields = [.contentType: Self.contentType(modern: modern)]

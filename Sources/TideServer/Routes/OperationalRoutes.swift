@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import TideFeed
+import TideModel
 import TideStore
 
 /// `GET /metrics` and `GET /schema`.
@@ -22,8 +23,8 @@ struct OperationalRoutes {
                     store: store.statistics, feedHead: store.feedHead, consumers: consumers, sources: sources))))
         }
         // The annotated schema (directives included), for clients that mirror the models, their
-        // conflict strategies and indexes (TideClient). Open like introspection, which already
-        // describes the generated API to anyone.
+        // conflict strategies and indexes (TideClient). Served to anyone: `--introspection` does
+        // not cover it (docs/OPERATIONS.md says so).
         let schema = ByteBuffer(string: schemaSource)
         router.get("/schema") { _, _ in
             Response(
@@ -35,7 +36,7 @@ struct OperationalRoutes {
 
 /// `GET /healthz`: the process serves requests (the transport ceiling in benchmarks).
 struct HealthEndpoint: DirectEndpoint {
-    func respond(to request: HTTPRequest, body: ByteBuffer, peerAddress: String) -> EndpointReply {
+    func respond(to request: HTTPRequest, body: ByteBuffer, principal: Principal) -> EndpointReply {
         guard request.method == .get || request.method == .head else {
             return .now(ProblemResponse.reply(.methodNotAllowed, detail: "Use GET.", headers: [.allow: "GET, HEAD"]))
         }

@@ -33,6 +33,8 @@ public final class SearchIndexFile: Sendable {
         let connection: Connection
         var changed: Set<String> = []
         do throws(SQLiteError) {
+            // It holds the indexed text of the records: 0600 like the record store.
+            try Connection.createFileIfNeeded(atPath: path, permissions: 0o600)
             connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 5_000)
             try connection.enableWAL()
             // The index can always be rebuilt, and a power loss drops its last batches together

@@ -196,6 +196,34 @@ import TideModel
         }
     }
 
+    @Test func reauthorizingKeepsTheAllowedSubscriptionsAndEndsTheOthers() throws {
+        var machine = try ready()
+        machine.started("a", .stream("A"))
+        machine.started("b", .stream("B"))
+        machine.started("c", .stream("C"))
+        machine.started("q", .single)
+        let regrouped = RealtimeCaller(
+            principal: .user(UserIdentity(id: "u1", username: "carol", groups: ["team-a"])), expiresAt: nil, key: "user:u1",
+            apiKey: nil)
+        let ended = machine.reauthorize(regrouped, keeping: ["b"])
+        #expect(ended == ["a", "c"])
+        #expect(machine.caller === regrouped)
+        #expect(machine.streams.map(\.id) == ["b"])
+        #expect(machine.stream("b") == "B" && machine.stream("a") == nil)
+        // A query already running still finishes.
+        let finished = machine.finished("q")
+        #expect(finished)
+        // A subscription that fails on the server's side ends once.
+        let failed = machine.failed("b")
+        let failedAgain = machine.failed("b")
+        #expect(failed && !failedAgain)
+        #expect(machine.streams.map(\.id).isEmpty)
+        // Nothing changes once closing.
+        _ = machine.close(.forbidden)
+        let afterClose = machine.reauthorize(regrouped, keeping: [])
+        #expect(afterClose.isEmpty)
+    }
+
     @Test func closingHappensOnceAndReleasesWhatWasHeld() throws {
         var machine = try ready()
         machine.started("s", .stream("S"))
