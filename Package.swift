@@ -317,6 +317,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "TideStoreTests", dependencies: ["TideStore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "TideGraphQLTests", dependencies: ["TideGraphQL", "TideStore", "TideSchema", "TideModel"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "TideFeedTests",
             dependencies: [
                 "TideFeed", "TideStore", "TideModel", "TideSchema",
