@@ -99,17 +99,17 @@ public final class NotificationSender: Service, Sendable {
                 var dead = row.progress
                 dead.state = .dead
                 dead.lastError = reason
-                try store.update(row.id, dead, now: time)
+                try await store.commitUpdate(row.id, dead, now: time)
                 metrics.record(row.channel, .dead)
             case .hold(let until):
-                try store.update(row.id, machine.hold(row.progress, until: until), now: time)
+                try await store.commitUpdate(row.id, machine.hold(row.progress, until: until), now: time)
                 metrics.record(row.channel, .deferred)
             case .send(let provider, let delivery):
                 let limit = limits[row.channel]!
                 await limit.acquire()
                 defer { Task { await limit.release() } }
                 let started = machine.begin(row.progress)
-                try store.update(row.id, started, now: milliseconds())
+                try await store.commitUpdate(row.id, started, now: milliseconds())
                 metrics.sendStarted(row.channel)
                 let clock = ContinuousClock.now
                 let outcome = await provider.send(delivery)
@@ -117,7 +117,7 @@ public final class NotificationSender: Service, Sendable {
                 metrics.sendFinished(row.channel, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
                 let (finished, disable) = machine.finish(
                     started, with: outcome, redeliverable: row.channel == .webhook, now: milliseconds(), jitter: Double.random(in: 0..<1))
-                try store.update(row.id, finished, now: milliseconds())
+                try await store.commitUpdate(row.id, finished, now: milliseconds())
                 metrics.record(row.channel, finished.state)
                 if disable {
                     try store.disableEndpoint(id: row.endpointId, reason: finished.lastError ?? "refused by the provider")

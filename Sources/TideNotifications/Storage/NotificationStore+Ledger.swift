@@ -29,18 +29,59 @@ extension NotificationStore {
 
     /// Stores a row's new progress (after a transition of ``DeliveryStateMachine``).
     public func update(_ id: String, _ progress: DeliveryProgress, now: Int64) throws(SQLiteError) {
-        try write { connection throws(SQLiteError) in
-            _ = try connection.run(
-                """
-                UPDATE "deliveries" SET "state" = ?, "attempts" = ?, "in_flight" = ?, "next_attempt_at" = ?,
-                  "last_error" = ?, "provider_message_id" = ?, "updated_at" = ? WHERE "id" = ?
-                """,
-                [
-                    .text(progress.state.rawValue), .int(Int64(progress.attempts)), .int(progress.inFlight ? 1 : 0),
-                    progress.nextAttemptAt.map(SQLBinding.int) ?? .null, progress.lastError.map(SQLBinding.text) ?? .null,
-                    progress.providerMessageId.map(SQLBinding.text) ?? .null, .int(now), .text(id),
-                ])
+        try write { connection throws(SQLiteError) in try Self.update(connection, id, progress, now: now) }
+    }
+
+    /// Stores a row's new progress like ``update(_:_:now:)``, in one transaction with the updates
+    /// other attempts submit meanwhile (a group commit: one sync of the file for many rows), and
+    /// returns once it is durable. A failed transaction fails every update in it; none is stored.
+    public func commitUpdate(_ id: String, _ progress: DeliveryProgress, now: Int64) async throws(SQLiteError) {
+        let result = await withCheckedContinuation { (committed: CheckedContinuation<Result<Void, SQLiteError>, Never>) in
+            let flush = pendingUpdates.withLock { pending in
+                pending.updates.append(.init(id: id, progress: progress, now: now, committed: committed))
+                guard !pending.flushing else { return false }
+                pending.flushing = true
+                return true
+            }
+            if flush { Task { self.flushUpdates() } }
         }
+        try result.get()
+    }
+
+    /// Commits the waiting updates, batch after batch, until none is left.
+    private func flushUpdates() {
+        while true {
+            let batch = pendingUpdates.withLock { pending in
+                let batch = pending.updates
+                pending.updates = []
+                if batch.isEmpty { pending.flushing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let result: Result<Void, SQLiteError>
+            do {
+                try write { connection throws(SQLiteError) in
+                    for update in batch { try Self.update(connection, update.id, update.progress, now: update.now) }
+                }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            for update in batch { update.committed.resume(returning: result) }
+        }
+    }
+
+    private static func update(_ connection: Connection, _ id: String, _ progress: DeliveryProgress, now: Int64) throws(SQLiteError) {
+        _ = try connection.run(
+            """
+            UPDATE "deliveries" SET "state" = ?, "attempts" = ?, "in_flight" = ?, "next_attempt_at" = ?,
+              "last_error" = ?, "provider_message_id" = ?, "updated_at" = ? WHERE "id" = ?
+            """,
+            [
+                .text(progress.state.rawValue), .int(Int64(progress.attempts)), .int(progress.inFlight ? 1 : 0),
+                progress.nextAttemptAt.map(SQLBinding.int) ?? .null, progress.lastError.map(SQLBinding.text) ?? .null,
+                progress.providerMessageId.map(SQLBinding.text) ?? .null, .int(now), .text(id),
+            ])
     }
 
     /// The feed position the fan-out has applied through; nil before its first batch.

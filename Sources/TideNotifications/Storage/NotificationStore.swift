@@ -24,6 +24,8 @@ public final class NotificationStore: Sendable {
 
     public let path: String
     private let connection: Mutex<Connection?>
+    /// Ledger updates waiting for the next group commit (``commitUpdate(_:_:now:)``).
+    let pendingUpdates = Mutex(PendingUpdates())
 
     public init(
         directory: String, busyTimeoutMilliseconds: Int32 = 5_000, logger: Logger = Logger(label: "tidewater.notifications")
@@ -64,4 +66,18 @@ public final class NotificationStore: Sendable {
     func write<T>(_ body: (Connection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
         try read { connection throws(SQLiteError) in try connection.transaction(.immediate, body) }
     }
+}
+
+/// Updates submitted to ``NotificationStore/commitUpdate(_:_:now:)`` and not yet committed.
+struct PendingUpdates {
+    struct Update {
+        let id: String
+        let progress: DeliveryProgress
+        let now: Int64
+        let committed: CheckedContinuation<Result<Void, SQLiteError>, Never>
+    }
+
+    var updates: [Update] = []
+    /// A task is committing; it takes what arrives meanwhile in its next transaction.
+    var flushing = false
 }
