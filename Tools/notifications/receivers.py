@@ -157,9 +157,13 @@ class Keys:
 # ---------------------------------------------------------------- HTTP providers (ASGI)
 
 async def read_body(receive):
+    """The request's body; None when the client went away before sending all of it (a sender
+    killed mid-request): a real server never acts on such a request, so it is not recorded."""
     body = b""
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         body += message.get("body", b"")
         if not message.get("more_body"):
             return body
@@ -203,6 +207,8 @@ def make_app(keys):
         path, method = scope["path"], scope["method"]
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         body = await read_body(receive)
+        if body is None:
+            return
         entry = {"path": path, "method": method, "headers": headers, "body": body.decode(errors="replace"),
                  "httpVersion": scope.get("http_version"), "tls": scope.get("scheme") == "https", "problems": []}
         problems = entry["problems"]
