@@ -52,3 +52,37 @@ private func withNotificationStore(_ body: (NotificationStore) throws -> Void) t
         #expect(try !store.isOptedOut(userId: "u1", channel: .push, topic: "likes"))
     }
 }
+
+/// Concurrent attempts' updates share transactions: every caller returns once its own row is
+/// stored (seen by another connection to the file), and a closed store fails them all.
+@Test func concurrentUpdatesAreCommittedTogetherAndEachIsDurableOnReturn() async throws {
+    let folder = scratchFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try NotificationStore(directory: folder.path)
+    let endpoint = try store.registerEndpoint(userId: "u1", channel: .webhook, address: "https://h/x", platform: nil, timeZone: nil, now: 1)
+    let ids = (0..<200).map { "d\($0)" }
+    // One row per feed entry: (seq, rule, endpoint) is a row's key.
+    let inserted = try store.enqueue(
+        ids.enumerated().map {
+            DeliveryRow(id: $1, seq: Int64($0 + 1), rule: "r", endpointId: endpoint.id, userId: "u1", channel: .webhook, createdAt: 1, updatedAt: 1)
+        }, position: Int64(ids.count))
+    #expect(inserted == ids.count)
+    let observer = try NotificationStore(directory: folder.path)
+    defer { observer.close() }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for (i, id) in ids.enumerated() {
+            group.addTask {
+                let sent = DeliveryProgress(state: .sent, attempts: 1, providerMessageId: "m\(i)")
+                try await store.commitUpdate(id, sent, now: 2)
+                #expect(try observer.delivery(id: id)?.progress.state == .sent, "durable when commitUpdate returns")
+            }
+        }
+        try await group.waitForAll()
+    }
+    #expect(try observer.countsByState() == [.sent: 200])
+    store.close()
+    await #expect(throws: (any Error).self) {
+        try await store.commitUpdate("d0", DeliveryProgress(state: .dead, attempts: 1), now: 3)
+    }
+    #expect(try observer.delivery(id: "d0")?.progress.state == .sent)
+}
