@@ -134,7 +134,12 @@ import TideTestSupport
         try await withServer(schema: Self.schema) { _, client in
             let reply = try await client.post(Self.mine)
             #expect(reply.json["errors"]?.arrayValue?.first?["extensions"]?["code"] == "GRAPHQL_VALIDATION_FAILED")
-            #expect(reply.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("myEndpoints") == true, "\(reply.text)")
+            #expect(
+                reply.json["errors"]?.arrayValue?.first?["message"]
+                    == "Cannot query field \"myEndpoints\" on type \"Query\". It is there when the server runs with notifications (tidewater serve --notifications FILE).",
+                "\(reply.text)")
+            let other = try await client.post("{ myEndpointz }")
+            #expect(other.json["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("notifications") == false, "only their names")
         }
     }
 

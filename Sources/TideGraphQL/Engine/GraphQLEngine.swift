@@ -189,9 +189,23 @@ public final class GraphQLEngine: Sendable {
             compiled = cached
         } else {
             compiled = DocumentCompiler(schema: graphQLSchema, types: types, models: models, limits: limits).compile(request.query)
+                .mapError(explainingMissingNotifications)
             documents.insert(compiled, for: request.query)
         }
         return compiled.flatMap { $0.operation(named: request.operationName) }
+    }
+
+    /// Without notifications the schema has no endpoint or opt-out operations: a request naming
+    /// one is told why, after GraphQL's own `Cannot query field …` message.
+    private func explainingMissingNotifications(_ failure: GraphQLFailure) -> GraphQLFailure {
+        guard resolvers.endpoints == nil, case .validation(var errors) = failure else { return failure }
+        for i in errors.indices {
+            let named = NotificationOperation.allCases.contains {
+                errors[i].message.hasPrefix("Cannot query field \"\($0.rawValue)\" on type \"\($0.rootType)\".")
+            }
+            if named { errors[i].message += " It is there when the server runs with notifications (tidewater serve --notifications FILE)." }
+        }
+        return .validation(errors)
     }
 
     private func rootField(_ field: FieldSelection, of rootType: String) -> (GeneratedOperation, TypeTable.OutputField)? {
