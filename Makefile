@@ -46,6 +46,15 @@ fuzz: deps
 	swift build --product tidewater
 	bash Tools/fuzz/run.sh --requests $(REQUESTS) --examples 500
 
+## The sync simulator (Tools/sim/README.md): seeds 1 to SEEDS, each a seeded schedule of tide
+## clients, offline edits, SIGKILLs and server restarts against a real server, then checked.
+SEEDS ?= 100
+sim: deps
+	swift build --product tidewater
+	swift build --product tide
+	swift build --product tide-sim
+	.build/debug/tide-sim --seeds $(SEEDS)
+
 ## graphql-core (the reference implementation) against a running server: introspection and
 ## the Amplify-style documents in Fixtures/documents/.
 conformance: deps

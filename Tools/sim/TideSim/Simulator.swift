@@ -90,7 +90,7 @@ public struct SeedResult: Sendable, CustomStringConvertible {
 /// then settled and checked (Tools/sim/README.md).
 ///
 /// ```swift
-/// let result = try await Simulator.run(SimOptions(seed: 7, clients: 3, steps: 20))
+/// let result = await Simulator.run(SimOptions(seed: 7, clients: 3, steps: 20))
 /// print(result)   // seed 7: ok: 20 steps, 3 clients; writes accepted: …
 /// ```
 public enum Simulator {
