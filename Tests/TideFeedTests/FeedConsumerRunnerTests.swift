@@ -14,21 +14,25 @@ private let schema = """
 final class RecordingConsumer: FeedConsumer {
     let name: String
     let batchSize: Int
+    let batchWindow: Duration
     let start: FeedStart
     let seen = Mutex<[Int64: String]>([:])
     let deliveries = Mutex<[Int64]>([])
+    let batches = Mutex<[[Int64]]>([])
     let skips = Mutex<[(Int64, Int64)]>([])
     let held = Atomic<Bool>(false)
 
-    init(name: String = "recorder", batchSize: Int = 4, start: FeedStart = .beginning) {
+    init(name: String = "recorder", batchSize: Int = 4, batchWindow: Duration = .zero, start: FeedStart = .beginning) {
         self.name = name
         self.batchSize = batchSize
+        self.batchWindow = batchWindow
         self.start = start
     }
 
     func apply(_ entries: [FeedEntry]) async throws {
         while held.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
         deliveries.withLock { $0 += entries.map(\.seq) }
+        batches.withLock { $0.append(entries.map(\.seq)) }
         seen.withLock { seen in for entry in entries { seen[entry.seq] = entry.id } }
     }
 
@@ -71,6 +75,27 @@ struct FeedConsumerRunnerTests {
             try await eventually("the five written while stopped") { second.appliedSeqs.count == 5 }
         }
         #expect(second.deliveries.withLock { $0 } == Array(14...18))
+    }
+
+    /// With a batch window, the commits made while the consumer waits after a batch arrive
+    /// together; the first commit after idling is applied without waiting for the window.
+    @Test func aBatchWindowGathersTheCommitsMadeMeanwhile() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        let consumer = RecordingConsumer(batchSize: 1000, batchWindow: .seconds(3))
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)
+        try await whileRunning(runner) {
+            try await create(store, 1, prefix: "first")
+            try await eventually("the first commit", timeout: .seconds(2)) { consumer.appliedSeqs == [1] }
+            // 40 commits, one create each, while the runner sits out its window.
+            try await create(store, 40, prefix: "burst")
+            try await eventually("the burst") { consumer.appliedSeqs.count == 41 }
+        }
+        let batches = consumer.batches.withLock { $0 }
+        #expect(batches.first == [1])
+        #expect(batches.count <= 3, "40 commits in \(batches.count - 1) batches")
+        #expect(batches.flatMap { $0 } == Array(1...41))
     }
 
     /// After a crash the entries after the last saved checkpoint come again; an idempotent

@@ -41,6 +41,12 @@ public protocol FeedConsumer: Sendable {
     var name: String { get }
     /// The most entries per ``apply(_:)`` (default 512).
     var batchSize: Int { get }
+    /// How long the runner waits after a batch that emptied the feed before it reads again
+    /// (default zero: every commit is applied as it comes). Under a steady write load a window
+    /// gathers the commits of that time into one batch: a consumer whose batch has a fixed cost
+    /// (a transaction, an FTS5 segment) trades that much lag for far fewer of them. An idle
+    /// consumer still applies the first commit at once.
+    var batchWindow: Duration { get }
     /// Where a consumer without any checkpoint begins (default ``FeedStart/head``: it sees only
     /// changes made from now on).
     var start: FeedStart { get }
@@ -71,6 +77,7 @@ public enum FeedStart: Sendable, Hashable {
 
 extension FeedConsumer {
     public var batchSize: Int { 512 }
+    public var batchWindow: Duration { .zero }
     public var start: FeedStart { .head }
     public func resume() async throws -> Int64? { nil }
     public func skip(from position: Int64, to available: Int64) async throws -> Int64 { available - 1 }

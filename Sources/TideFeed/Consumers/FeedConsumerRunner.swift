@@ -181,6 +181,11 @@ public final class FeedConsumerRunner: Service, Sendable {
                     try await store.saveCheckpoint(consumer: name, seq: position)
                     (saved, lastSave) = (position, .now)
                 }
+                // A batch short of full emptied the feed: let the next commits gather.
+                let window = consumer.batchWindow
+                if window > .zero, entries.count < consumer.batchSize {
+                    try? await Task.sleep(for: window)
+                }
             } catch {
                 if Task.isCancelled { break }
                 failures += 1

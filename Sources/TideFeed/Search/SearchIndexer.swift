@@ -21,6 +21,11 @@ import TideStore
 public final class SearchIndexer: FeedConsumer {
     public let name = "search"
     public let batchSize = 1024
+    /// Each batch costs a feed read, an index transaction and an FTS5 segment that later merges
+    /// cost again: under the create load (16 connections, ~13,000 creates/s on two cores)
+    /// applying every group commit on its own took 61 % of the create throughput, batches
+    /// gathered over 100 ms take 24 % (500 ms: the same), for an index lag p99 of 0.15 s.
+    public let batchWindow: Duration = .milliseconds(100)
     public let file: SearchIndexFile
     let store: Store
     let logger: Logger
