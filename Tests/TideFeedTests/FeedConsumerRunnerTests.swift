@@ -77,6 +77,25 @@ struct FeedConsumerRunnerTests {
         #expect(second.deliveries.withLock { $0 } == Array(14...18))
     }
 
+    /// Commits landing between the runner's feed read and its look at the head must not pass
+    /// for a trimmed feed: under concurrent writers every entry arrives and nothing is skipped.
+    @Test func concurrentCommitsAreNeverTakenForATrimmedFeed() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        let consumer = RecordingConsumer(batchSize: 2)
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)
+        try await whileRunning(runner) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<8 { group.addTask { try await self.create(store, 250, prefix: "w\(writer)-") } }
+                try await group.waitForAll()
+            }
+            try await eventually("all 2,000") { consumer.appliedSeqs.count == 2000 }
+        }
+        #expect(consumer.skips.withLock { $0.isEmpty }, "skipped \(consumer.skips.withLock { $0 })")
+        #expect(consumer.deliveries.withLock { $0 } == Array(1...2000))
+    }
+
     /// With a batch window, the commits made while the consumer waits after a batch arrive
     /// together; the first commit after idling is applied without waiting for the window.
     @Test func aBatchWindowGathersTheCommitsMadeMeanwhile() async throws {

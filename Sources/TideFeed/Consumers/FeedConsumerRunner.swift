@@ -152,11 +152,14 @@ public final class FeedConsumerRunner: Service, Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
+                // The head is read before the feed: every entry up to it was committed before the
+                // read began. Read after, a commit landing in between looks like a trimmed feed.
+                let head = store.feedHead
                 let entries = try store.feed(after: position, limit: max(1, consumer.batchSize))
                 if entries.isEmpty {
-                    if store.feedHead > position {
+                    if head > position {
                         // Everything after the position was trimmed.
-                        position = try await skip(from: position, to: store.feedHead + 1)
+                        position = try await skip(from: position, to: head + 1)
                         saved = position
                         continue
                     }
