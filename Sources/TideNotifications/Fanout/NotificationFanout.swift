@@ -11,6 +11,10 @@ import TideStore
 public final class NotificationFanout: FeedConsumer {
     public let name = "notifications"
     public let batchSize = 256
+    /// Every batch is a transaction of the notification store (its rows and position): applied
+    /// per group commit under the create load it cost 40 % of the create throughput on two
+    /// cores even with a rule matching nothing. 50 ms gathers those commits into one batch.
+    public let batchWindow: Duration = .milliseconds(50)
     private let rules: [NotificationRule]
     private let store: NotificationStore
     private let directory: any RecipientDirectory
