@@ -112,6 +112,7 @@ extension LocalStore {
     /// Keeps `record` as the server copy unless the one held is newer (an event may have
     /// brought a later version while the send was under way).
     private static func adoptServerCopy(_ db: Database, _ table: ModelTable, _ record: Record) throws {
+        try markSeen(db, record.id)
         if let held = try serverCopy(db, table, record.id), held.version >= record.version { return }
         try setServerCopy(db, table, record)
     }

@@ -106,6 +106,13 @@ extension LocalStore {
         }
     }
 
+    /// The server holds `id` for certain (it answered this client's own write): a base sync
+    /// under way must not sweep it, though its pages may have been read before the write landed.
+    static func markSeen(_ db: Database, _ id: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE name = 'seen_ids')") ?? false else { return }
+        try db.execute(sql: "INSERT OR IGNORE INTO temp.seen_ids (id) VALUES (?)", arguments: [id])
+    }
+
     /// After a base sync: records the server no longer returned (and that have no local writes)
     /// are removed. Returns how many.
     func sweepUnseen(model: String) async throws(TideClientError) -> Int {
