@@ -50,6 +50,12 @@ def die(msg):
     sys.exit(1)
 
 
+def percentile(values, p):
+    """The p-th percentile (nearest rank) of values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
 def extra_headers():
     """TIDEWATER_AUTH='Header-Name: value' is sent to Tidewater (e.g. x-api-key or Bearer)."""
     raw = os.environ.get("TIDEWATER_AUTH", "").strip()

@@ -144,11 +144,6 @@ def cmd_lag(url, seconds, out):
     print(f"    {len(lags)} probes")
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def cmd_lag_table(md_out, results, lag_file, *meta):
     recs = {}
     with open(results) as f:
@@ -161,8 +156,8 @@ def cmd_lag_table(md_out, results, lag_file, *meta):
         lags = [float(x) for x in f if x.strip()]
     if lags:
         lines += ["| index lag (commit → searchable) | probes | p50 | p99 | max |", "|---|---:|---:|---:|---:|",
-                  f"| under the create load | {len(lags)} | {percentile(lags, 50):.3f} s | "
-                  f"{percentile(lags, 99):.3f} s | {max(lags):.3f} s |", ""]
+                  f"| under the create load | {len(lags)} | {bench.percentile(lags, 50):.3f} s | "
+                  f"{bench.percentile(lags, 99):.3f} s | {max(lags):.3f} s |", ""]
     lines += ["| run | req/s | p50 | p99 | errors |", "|---|---:|---:|---:|---:|"]
     for (server, scenario), rec in recs.items():
         if rec.get("missing"):

@@ -223,11 +223,6 @@ def cmd_probe(url, data, seconds, out):
     print(f"    {len(lags)} probes")
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def cmd_table(md_out, results, fanout_file, lag_file, *meta):
     lines = ["# Notification benchmark", ""]
     lines += [f"- {kv.split('=', 1)[0]}: {kv.split('=', 1)[1]}" for kv in meta] + [""]
@@ -255,8 +250,8 @@ def cmd_table(md_out, results, fanout_file, lag_file, *meta):
             lags = [float(x) for x in f if x.strip()]
     if lags:
         lines += ["| commit → webhook sent | probes | p50 | p99 | max |", "|---|---:|---:|---:|---:|",
-                  f"| under the create load | {len(lags)} | {percentile(lags, 50) * 1000:.1f} ms | "
-                  f"{percentile(lags, 99) * 1000:.1f} ms | {max(lags) * 1000:.1f} ms |", ""]
+                  f"| under the create load | {len(lags)} | {bench.percentile(lags, 50) * 1000:.1f} ms | "
+                  f"{bench.percentile(lags, 99) * 1000:.1f} ms | {max(lags) * 1000:.1f} ms |", ""]
     recs = {}
     if os.path.getsize(results):
         with open(results) as f:
