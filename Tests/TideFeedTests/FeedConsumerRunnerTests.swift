@@ -16,20 +16,28 @@ final class RecordingConsumer: FeedConsumer {
     let batchSize: Int
     let batchWindow: Duration
     let start: FeedStart
+    let priority: ConsumerPriority
     let seen = Mutex<[Int64: String]>([:])
     let deliveries = Mutex<[Int64]>([])
     let batches = Mutex<[[Int64]]>([])
     let skips = Mutex<[(Int64, Int64)]>([])
     let held = Atomic<Bool>(false)
+    /// The thread each batch ran on and its scheduling policy.
+    let threads = Mutex<[(thread: pthread_t, policy: Int32)]>([])
 
-    init(name: String = "recorder", batchSize: Int = 4, batchWindow: Duration = .zero, start: FeedStart = .beginning) {
+    init(
+        name: String = "recorder", batchSize: Int = 4, batchWindow: Duration = .zero, start: FeedStart = .beginning,
+        priority: ConsumerPriority = .normal
+    ) {
         self.name = name
         self.batchSize = batchSize
         self.batchWindow = batchWindow
         self.start = start
+        self.priority = priority
     }
 
     func apply(_ entries: [FeedEntry]) async throws {
+        threads.withLock { $0.append((pthread_self(), sched_getscheduler(0))) }
         while held.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
         deliveries.withLock { $0 += entries.map(\.seq) }
         batches.withLock { $0.append(entries.map(\.seq)) }
@@ -115,6 +123,30 @@ struct FeedConsumerRunnerTests {
         #expect(batches.first == [1])
         #expect(batches.count <= 3, "40 commits in \(batches.count - 1) batches")
         #expect(batches.flatMap { $0 } == Array(1...41))
+    }
+
+    /// Batches run on a thread of the consumer's own, never on the global executor the
+    /// requests use; a background consumer's thread gets only idle time (`SCHED_IDLE`).
+    @Test(arguments: [ConsumerPriority.normal, .background])
+    func batchesRunOnTheConsumersOwnThread(priority: ConsumerPriority) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        let consumer = RecordingConsumer(batchSize: 2, priority: priority)
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)
+        var globalThreads: [pthread_t] = []
+        try await whileRunning(runner) {
+            for i in 0..<5 {
+                try await create(store, 2, prefix: "p\(i)-")
+                globalThreads.append(await Task.detached { pthread_self() }.value)
+                try await eventually("batch \(i)") { consumer.appliedSeqs.count == 2 * (i + 1) }
+            }
+        }
+        let threads = consumer.threads.withLock { $0 }
+        #expect(threads.count >= 5)
+        #expect(Set(threads.map { UInt($0.thread) }).count == 1, "every batch on the same thread")
+        #expect(!globalThreads.contains(threads[0].thread), "not a thread of the global executor")
+        #expect(threads.allSatisfy { $0.policy == (priority == .background ? 5 /* SCHED_IDLE */ : SCHED_OTHER) })
     }
 
     /// After a crash the entries after the last saved checkpoint come again; an idempotent

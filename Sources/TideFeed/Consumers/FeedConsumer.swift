@@ -47,6 +47,9 @@ public protocol FeedConsumer: Sendable {
     /// (a transaction, an FTS5 segment) trades that much lag for far fewer of them. An idle
     /// consumer still applies the first commit at once.
     var batchWindow: Duration { get }
+    /// How the consumer's thread competes with the requests for the cores (default
+    /// ``ConsumerPriority/normal``).
+    var priority: ConsumerPriority { get }
     /// Where a consumer without any checkpoint begins (default ``FeedStart/head``: it sees only
     /// changes made from now on).
     var start: FeedStart { get }
@@ -79,6 +82,7 @@ extension FeedConsumer {
     public var batchSize: Int { 512 }
     public var batchWindow: Duration { .zero }
     public var start: FeedStart { .head }
+    public var priority: ConsumerPriority { .normal }
     public func resume() async throws -> Int64? { nil }
     public func skip(from position: Int64, to available: Int64) async throws -> Int64 { available - 1 }
 }

@@ -108,6 +108,19 @@ public final class FeedConsumerRunner: Service, Sendable {
     // MARK: - Running
 
     public func run() async throws {
+        // The consumer's batches run on a thread of its own, off the cooperative pool the
+        // requests use (ConsumerThread says why).
+        let thread = try await ConsumerThread.start(priority: consumer.priority)
+        do {
+            try await withTaskExecutorPreference(thread) { try await serve() }
+        } catch {
+            try? await thread.stop()
+            throw error
+        }
+        try await thread.stop()
+    }
+
+    private func serve() async throws {
         // Subscribed before the first read, so no commit between the read and the wait is missed.
         let commits = store.commits()
         let position = try await startPosition()
@@ -129,7 +142,7 @@ public final class FeedConsumerRunner: Service, Sendable {
             forwarding.cancel()
             ticking.cancel()
         }
-        let saved = try await cancelWhenGracefulShutdown { [self] in await follow(wakes, from: position) }
+        let saved = await cancelWhenGracefulShutdown { [self] in await follow(wakes, from: position) }
         let final = applied.load(ordering: .acquiring)
         if final != saved {
             do {

@@ -26,6 +26,8 @@ public final class SearchIndexer: FeedConsumer {
     /// applying every group commit on its own took 61 % of the create throughput, batches
     /// gathered over 100 ms take 24 % (500 ms: the same), for an index lag p99 of 0.15 s.
     public let batchWindow: Duration = .milliseconds(100)
+    /// The index may lag (`minSeq` waits for it); the requests come first.
+    public let priority = ConsumerPriority.background
     public let file: SearchIndexFile
     let store: Store
     let logger: Logger
