@@ -24,7 +24,8 @@ CONNECTIONS=16
 RECORDS=1000000
 EVERY=10000
 WORD=harbour
-LOAD_WORKERS=4
+LOAD_WORKERS=32
+ROUNDS=3
 BUILD=1
 PARTS="create lag query"
 DURABILITY=full
@@ -32,7 +33,7 @@ OUT=""
 
 usage() {
   cat <<USAGE
-usage: Tools/bench/search.sh [--duration 10s] [--connections 16] [--records 1000000] [--every 10000]
+usage: Tools/bench/search.sh [--duration 10s] [--connections 16] [--rounds 3] [--records 1000000] [--every 10000]
                              [--parts "create lag query"] [--durability full|normal] [--no-build] [--out FILE]
 USAGE
 }
@@ -46,6 +47,7 @@ while (($#)); do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     --records) RECORDS="$2"; shift 2 ;;
     --every) EVERY="$2"; shift 2 ;;
     --parts) PARTS="$2"; shift 2 ;;
@@ -57,7 +59,7 @@ while (($#)); do
   esac
 done
 [[ "$DURATION" =~ ^[1-9][0-9]*[smh]?$ ]] || die "bad --duration: $DURATION"
-[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ && "$RECORDS" =~ ^[1-9][0-9]*$ && "$EVERY" =~ ^[1-9][0-9]*$ ]] || die "bad number"
+[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ && "$ROUNDS" =~ ^[1-9][0-9]*$ && "$RECORDS" =~ ^[1-9][0-9]*$ && "$EVERY" =~ ^[1-9][0-9]*$ ]] || die "bad number"
 for p in $PARTS; do case "$p" in create|lag|query) ;; *) die "unknown part: $p" ;; esac; done
 case "$DURABILITY" in full|normal) ;; *) die "--durability must be full or normal" ;; esac
 OUT="${OUT:-$HERE/search-results-$(date +%Y%m%d-%H%M%S).md}"
@@ -121,8 +123,12 @@ wrk_run() {
 for part in $PARTS; do
   case "$part" in
     create)
-      start plain "$PLAIN_SCHEMA"; wrk_run plain create tidewater-create.lua
-      start searchable "$SEARCHABLE_SCHEMA"; wrk_run searchable create tidewater-create.lua
+      # Alternating rounds: a single pair of runs moves by ±8 % from one run to the next on
+      # two cores; the cost reported is the median of the rounds' ratios.
+      for ((round = 1; round <= ROUNDS; round++)); do
+        start plain "$PLAIN_SCHEMA"; wrk_run plain "create-$round" tidewater-create.lua
+        start searchable "$SEARCHABLE_SCHEMA"; wrk_run searchable "create-$round" tidewater-create.lua
+      done
       ;;
     lag)
       start lag "$SEARCHABLE_SCHEMA"
@@ -148,6 +154,6 @@ python3 "$SEARCH_PY" lag-table "$OUT" "$WORK/results.jsonl" "$WORK/lag.txt" \
   "date=$(date -u +%Y-%m-%dT%H:%MZ)" \
   "machine=$(nproc) cores, $(awk '/MemTotal/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB" \
   "tidewater=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), durability $DURABILITY for create and lag, normal for the query load" \
-  "wrk=2 threads, $CONNECTIONS connections, $DURATION per run, load generator on the same machine" \
+  "wrk=2 threads, $CONNECTIONS connections, $DURATION per run ($ROUNDS alternating rounds for the create cost), load generator on the same machine" \
   "query=$RECORDS notes of one user, every $EVERY-th title holds \"$WORD\"; searchNotes(match) vs listNotes(contains), limit 20"
 log "Markdown written to $OUT"
