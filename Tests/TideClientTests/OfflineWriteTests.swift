@@ -134,6 +134,38 @@ import TideTestSupport
         #expect(restored["title"] == "alice's post" && restored["status"] == "PUBLISHED" && !restored.hasPendingChanges)
     }
 
+    /// Writes of one model and kind travel together (aliased root fields of one request); the
+    /// server answers each on its own, so a refused one parks alone and the rest are taken.
+    @Test func aRefusedWriteParksAloneWhileTheOthersOfItsRequestAreTaken() async throws {
+        let server = try SharedServer.server()
+        let alice = try await Device.signIn(server)
+        let bob = try await Device.signIn(server)
+        defer { Task { await alice.close(); await bob.close() } }
+        let hers = try await alice.client.save("Post", ["title": "alice's post", "status": "PUBLISHED"])
+        _ = try await alice.client.syncNow()
+        var his: [String] = []
+        for i in 0..<2 { his.append(try await bob.client.save("Post", ["title": .string("bob \(i)"), "status": "DRAFT"]).id) }
+        _ = try await bob.client.syncNow()
+
+        bob.client.setLinkEnabled(false)
+        try await bob.client.save("Post", ["id": .string(his[0]), "title": "bob 0, edited"])
+        try await bob.client.save("Post", ["id": .string(hers.id), "title": "bob was here"])
+        try await bob.client.save("Post", ["id": .string(his[1]), "title": "bob 1, edited"])
+        for i in 0..<11 { try await bob.client.save("Note", ["id": .string("n\(i)-\(bob.username)"), "title": "offline"]) }
+        bob.client.setLinkEnabled(true)
+        let summary = try await bob.client.syncNow()
+        #expect(summary.parked == 1 && summary.sent == 13, "\(summary)")
+        let outbox = try await bob.client.outbox()
+        #expect(outbox.count == 1 && outbox.first?.recordID == hers.id && outbox.first?.reason?.contains("FORBIDDEN") == true)
+        for (i, id) in his.enumerated() {
+            let post = try #require(try await bob.client.get("Post", id: id))
+            #expect(post["title"] == .string("bob \(i), edited") && post.version == 2 && !post.hasPendingChanges)
+        }
+        let direct = try await bob.graphQL(server)
+        let notes = try await direct.data("{ listNotes(limit: 100) { items { id title } } }")["listNotes"]?["items"]?.arrayValue ?? []
+        #expect(notes.count == 11 && notes.allSatisfy { $0["title"] == "offline" })
+    }
+
     @Test func createWhoseAnswerWasLostIsAcknowledged() async throws {
         let server = try SharedServer.server()
         let device = try await Device.signIn(server)
@@ -205,5 +237,24 @@ import TideTestSupport
     static func storePath(_ device: Device) -> String {
         let server = device.client.configuration.server
         return "\(server.host!)-\(server.port!)/\(device.client.currentUser!.id)/tide.sqlite"
+    }
+}
+
+
+/// A server that refuses a request as a whole (here: one allowing a single alias, so every
+/// request of several writes fails validation) gets the writes again one a request: each is
+/// answered on its own and nothing parks for another write's sake.
+@Suite(.sharedServer(["maxAliases": 1])) struct WholeRequestRefusalTests {
+    @Test func writesRefusedTogetherAreSentAgainOneARequest() async throws {
+        let server = try SharedServer.server()
+        let phone = try await Device.signIn(server)
+        defer { Task { await phone.close() } }
+        phone.client.setLinkEnabled(false)
+        for i in 0..<5 { try await phone.client.save("Note", ["id": .string("r\(i)-\(phone.username)"), "title": "queued"]) }
+        phone.client.setLinkEnabled(true)
+        let summary = try await phone.client.syncNow()
+        #expect(summary.sent == 5 && summary.parked == 0, "\(summary)")
+        #expect(try await phone.client.outbox().isEmpty)
+        for i in 0..<5 { #expect(try await phone.client.get("Note", id: "r\(i)-\(phone.username)")?.version == 1) }
     }
 }

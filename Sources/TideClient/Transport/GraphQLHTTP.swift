@@ -8,11 +8,14 @@ struct GraphQLFailure: Sendable, Hashable, CustomStringConvertible {
     var message: String
     var code: String?
     var data: JSONValue?
+    /// The response key of the root field the error belongs to; nil for a request error.
+    var rootKey: String?
 
     init(_ value: JSONValue) {
         message = value["message"]?.stringValue ?? value.jsonString
         code = value["extensions"]?["code"]?.stringValue
         data = value["extensions"]?["data"]
+        rootKey = value["path"]?[0]?.stringValue
     }
 
     init(message: String, code: String?) {
@@ -37,6 +40,11 @@ struct GraphQLResponse: Sendable {
 
     /// The first error's code, when there are errors.
     var firstError: GraphQLFailure? { errors.first }
+
+    /// The error of the root field answered under `key`, else the request's own error.
+    func error(at key: String) -> GraphQLFailure? {
+        errors.first { $0.rootKey == key } ?? errors.first { $0.rootKey == nil }
+    }
 }
 
 /// `POST /graphql` with a bearer token.
