@@ -42,7 +42,7 @@ extension TideClient {
         public var models: [String]?
         /// The encryption seam (ARCHITECTURE §9.3).
         public var fieldTransform: (any FieldTransform)?
-        /// Outbox requests in flight at once (records are sent side by side).
+        /// Outbox requests in flight at once (records are sent side by side, up to eight writes a request).
         public var sendConcurrency = 16
         /// Records per `syncXs` page (the server's limit is 1000).
         public var syncPageSize = 1000
