@@ -24,13 +24,14 @@ WRK_TIMEOUT=10s
 ENDPOINTS=10000
 DURATION=10s
 CONNECTIONS=16
+ROUNDS=3
 PARTS="fanout latency cost"
 BUILD=1
 OUT=""
 
 usage() {
   cat <<USAGE
-usage: Tools/notifications/bench.sh [--endpoints 10000] [--duration 10s] [--connections 16]
+usage: Tools/notifications/bench.sh [--endpoints 10000] [--duration 10s] [--connections 16] [--rounds 3]
                                     [--parts "fanout latency cost"] [--no-build] [--out FILE]
 USAGE
 }
@@ -45,6 +46,7 @@ while (($#)); do
     --endpoints) ENDPOINTS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     --parts) PARTS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --out) OUT="$2"; shift 2 ;;
@@ -53,7 +55,7 @@ while (($#)); do
   esac
 done
 [[ "$DURATION" =~ ^[1-9][0-9]*[smh]?$ ]] || die "bad --duration: $DURATION"
-[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ && "$ENDPOINTS" =~ ^[1-9][0-9]*$ ]] || die "bad number"
+[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ && "$ROUNDS" =~ ^[1-9][0-9]*$ && "$ENDPOINTS" =~ ^[1-9][0-9]*$ ]] || die "bad number"
 ((ENDPOINTS % 4 == 0)) || die "--endpoints must be a multiple of 4 (one per channel per user)"
 for p in $PARTS; do case "$p" in fanout|latency|cost) ;; *) die "unknown part: $p" ;; esac; done
 OUT="${OUT:-$HERE/bench-results-$(date +%Y%m%d-%H%M%S).md}"
@@ -62,6 +64,7 @@ case "$DURATION" in *m) SECS=$((SECS * 60)) ;; *h) SECS=$((SECS * 3600)) ;; esac
 
 export TIDEWATER_AUTH=""
 PIDS=()
+STARTS=0
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tidewater-notifybench.XXXXXX")"
 cleanup() {
   local pid
@@ -104,7 +107,8 @@ start() {
   if [[ -n "${TW_PID:-}" ]]; then stop_pid "$TW_PID"; fi
   curl -s -X POST "$RECEIVERS_HTTP/_control/reset" >/dev/null
   port="$(python3 "$BENCH_PY" free-port)"
-  TW_DATA="$WORK/$name-data"
+  STARTS=$((STARTS + 1))
+  TW_DATA="$WORK/$name-$STARTS-data"
   mkdir -p "$TW_DATA"
   if [[ -n "$kind" ]]; then
     python3 "$NOTIFY_PY" rules "$kind" "$INFO" "$users" "$WORK/$name.yaml"
@@ -119,14 +123,14 @@ start() {
   log "$name up at $TW_URL (pid $TW_PID)"
 }
 
-# wrk_run AS: the create load, recorded as (AS, create) in results.jsonl.
+# wrk_run AS [SCENARIO]: the create load against the running server, recorded as (AS, SCENARIO).
 wrk_run() {
-  local as="$1" out="$WORK/wrk-$1.txt"
+  local as="$1" scenario="${2:-create}" out="$WORK/wrk-$1-${2:-create}.txt"
   BENCH_NOTE_JSON="$(python3 "$BENCH_PY" note-json)" \
     timeout --foreground --signal=INT --kill-after=10 "$((SECS + 30))" \
     wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency -s "$WRK_DIR/tidewater-create.lua" "$TW_URL/graphql" \
     >"$out" 2>&1 || log "wrk exited non-zero ($as)"
-  python3 "$BENCH_PY" record "$WORK/results.jsonl" "$as" create "$CONNECTIONS" "$out" || { cat "$out" >&2; die "no wrk result"; }
+  python3 "$BENCH_PY" record "$WORK/results.jsonl" "$as" "$scenario" "$CONNECTIONS" "$out" || { cat "$out" >&2; die "no wrk result"; }
   kill -0 "$TW_PID" 2>/dev/null || { tail -n 30 "$WORK/$as.log" >&2; die "tidewater died"; }
 }
 
@@ -145,9 +149,13 @@ for part in $PARTS; do
       wait "$probe" || die "the latency probe failed"
       ;;
     cost)
-      start plain; wrk_run plain
-      start filtered probe 0; wrk_run filtered
-      start each each 0; wrk_run each
+      # Alternating rounds: one set of runs moves by several per cent from the next on two
+      # cores; the costs reported are the medians of the rounds' ratios.
+      for ((round = 1; round <= ROUNDS; round++)); do
+        start plain; wrk_run plain "create-$round"
+        start filtered probe 0; wrk_run filtered "create-$round"
+        start each each 0; wrk_run each "create-$round"
+      done
       ;;
   esac
 done
