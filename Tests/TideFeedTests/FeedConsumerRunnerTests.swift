@@ -133,7 +133,8 @@ struct FeedConsumerRunnerTests {
         let store = try openStore(directory, schema: schema)
         defer { store.close() }
         let consumer = RecordingConsumer(batchSize: 2, priority: priority)
-        let runner = FeedConsumerRunner(consumer: consumer, store: store, logger: quietLogger)
+        // Never behind enough to catch up at normal priority, however busy the machine.
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, catchUpLag: .seconds(3600), logger: quietLogger)
         var globalThreads: [pthread_t] = []
         try await whileRunning(runner) {
             for i in 0..<5 {
@@ -147,6 +148,27 @@ struct FeedConsumerRunnerTests {
         #expect(Set(threads.map { UInt($0.thread) }).count == 1, "every batch on the same thread")
         #expect(!globalThreads.contains(threads[0].thread), "not a thread of the global executor")
         #expect(threads.allSatisfy { $0.policy == (priority == .background ? 5 /* SCHED_IDLE */ : SCHED_OTHER) })
+    }
+
+    /// A background consumer more than `catchUpLag` behind competes at normal priority until
+    /// it has caught up, then goes back to idle time.
+    @Test func aBackgroundConsumerFarBehindCatchesUpAtNormalPriority() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, schema: schema)
+        defer { store.close() }
+        try await create(store, 6, prefix: "old")
+        try await Task.sleep(for: .milliseconds(2500))
+        let consumer = RecordingConsumer(batchSize: 2, priority: .background)
+        // 2 s: a fresh entry (back under 0.5 s) reads as caught up even on a machine busy with other tests.
+        let runner = FeedConsumerRunner(consumer: consumer, store: store, catchUpLag: .seconds(2), logger: quietLogger)
+        try await whileRunning(runner) {
+            try await eventually("the old entries") { consumer.appliedSeqs.count == 6 }
+            try await create(store, 1, prefix: "fresh")
+            try await eventually("the fresh one") { consumer.appliedSeqs.count == 7 }
+        }
+        let policies = consumer.threads.withLock { $0.map(\.policy) }
+        #expect(policies.prefix(3) == [SCHED_OTHER, SCHED_OTHER, SCHED_OTHER], "behind by more than catchUpLag: \(policies)")
+        #expect(policies.last == 5 /* SCHED_IDLE */, "caught up: \(policies)")
     }
 
     /// After a crash the entries after the last saved checkpoint come again; an idempotent

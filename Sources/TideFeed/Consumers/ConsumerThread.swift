@@ -9,7 +9,10 @@ public enum ConsumerPriority: Sendable, Hashable {
     /// Like the server's threads: for consumers whose lag users feel at once (notifications).
     case normal
     /// Only the time the requests leave (Linux `SCHED_IDLE`): for consumers that may fall
-    /// behind under load and catch up when it eases (the search index). Elsewhere: `normal`.
+    /// behind under load (the search index). So that a load leaving no idle time cannot hold
+    /// it back without end, the runner lifts it to `normal` while the oldest entry it has not
+    /// applied is more than the runner's `catchUpLag` old (1 s), and lowers it again once it
+    /// is back within a quarter of that. Elsewhere than Linux: `normal`.
     case background
 }
 
@@ -37,21 +40,25 @@ final class ConsumerThread: TaskExecutor {
 
     static func start(priority: ConsumerPriority) async throws -> ConsumerThread {
         let thread = ConsumerThread(group: MultiThreadedEventLoopGroup(numberOfThreads: 1))
-        guard priority == .background else { return thread }
-        try await thread.loop.submit {
-            #if os(Linux)
-            // Linux schedules each thread on its own; pid 0 is the calling thread. Best
-            // effort: refused, the thread stays at normal priority.
-            var parameters = sched_param()
-            parameters.sched_priority = 0
-            _ = sched_setscheduler(0, Self.idlePolicy, &parameters)
-            #endif
-        }.get()
+        if priority == .background { try await thread.loop.submit { Self.adopt(.background) }.get() }
         return thread
     }
 
-    /// `SCHED_IDLE` (linux/sched.h), which Glibc's module does not export.
+    /// Sets the scheduling of the calling thread: call it on the consumer's own thread (code
+    /// under `withTaskExecutorPreference(thread)` runs there). Best effort: refused, the
+    /// thread keeps what it had.
+    static func adopt(_ priority: ConsumerPriority) {
+        #if os(Linux)
+        // Linux schedules each thread on its own; pid 0 is the calling thread.
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        _ = sched_setscheduler(0, priority == .background ? idlePolicy : normalPolicy, &parameters)
+        #endif
+    }
+
+    /// `SCHED_IDLE` and `SCHED_OTHER` (linux/sched.h); Glibc's module exports neither.
     private static let idlePolicy: Int32 = 5
+    private static let normalPolicy: Int32 = 0
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)

@@ -22,6 +22,9 @@ public final class FeedConsumerRunner: Service, Sendable {
     public let consumer: any FeedConsumer
     let store: any RecordStore
     let checkpointInterval: Duration
+    /// How far behind (the age of the oldest entry not applied) a ``ConsumerPriority/background``
+    /// consumer may fall before its thread competes with the requests at normal priority.
+    let catchUpLag: Duration
     let logger: Logger
     /// The seq every entry up to which the consumer has applied; -1 before it started.
     private let applied = Atomic<Int64>(-1)
@@ -30,11 +33,12 @@ public final class FeedConsumerRunner: Service, Sendable {
 
     public init(
         consumer: any FeedConsumer, store: any RecordStore, checkpointInterval: Duration = .seconds(1),
-        logger: Logger = Logger(label: "tidewater.feed")
+        catchUpLag: Duration = .seconds(1), logger: Logger = Logger(label: "tidewater.feed")
     ) {
         self.consumer = consumer
         self.store = store
         self.checkpointInterval = checkpointInterval
+        self.catchUpLag = catchUpLag
         self.logger = logger
     }
 
@@ -159,6 +163,7 @@ public final class FeedConsumerRunner: Service, Sendable {
     /// the checkpoint row.
     private func follow(_ wakes: AsyncStream<Void>, from start: Int64) async -> Int64 {
         var position = start
+        var catchingUp = false
         var saved = start
         var lastSave = ContinuousClock.now
         var wake = wakes.makeAsyncIterator()
@@ -188,6 +193,16 @@ public final class FeedConsumerRunner: Service, Sendable {
                     position = try await skip(from: position, to: entries[0].seq)
                     saved = position
                     continue
+                }
+                if consumer.priority == .background {
+                    let behind = Duration.milliseconds(Int64(Date().timeIntervalSince1970 * 1000) - entries[0].timestamp)
+                    if !catchingUp, behind > catchUpLag {
+                        catchingUp = true
+                        ConsumerThread.adopt(.normal)
+                    } else if catchingUp, behind < catchUpLag / 4 {
+                        catchingUp = false
+                        ConsumerThread.adopt(.background)
+                    }
                 }
                 try await consumer.apply(entries)
                 failures = 0
