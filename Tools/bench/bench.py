@@ -56,6 +56,19 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def round_cost_line(rps, scenarios, base, other, what, against):
+    """The Markdown line for a cost measured in alternating rounds (scenarios create-1,
+    create-2 …, each run as base then other): the median of the rounds' changes in per cent,
+    and each round's; None when no round has both runs. rps(server, scenario) is a run's
+    requests per second, or None for a failed run."""
+    rounds = sorted(s for s in scenarios if s.startswith("create-"))
+    costs = [100 * (rps(other, r) / rps(base, r) - 1) for r in rounds if rps(base, r) and rps(other, r)]
+    if not costs:
+        return None
+    return (f"- create throughput with {what}: {statistics.median(costs):+.1f} % against {against} "
+            f"(median of {len(costs)} rounds: " + ", ".join(f"{c:+.1f} %" for c in costs) + ")")
+
+
 def extra_headers():
     """TIDEWATER_AUTH='Header-Name: value' is sent to Tidewater (e.g. x-api-key or Bearer)."""
     raw = os.environ.get("TIDEWATER_AUTH", "").strip()

@@ -21,7 +21,6 @@ TIDEWATER_AUTH='Header: value' is sent with every request when set (bench.py's r
 import json
 import os
 import random
-import statistics
 import sys
 import threading
 import time
@@ -170,14 +169,10 @@ def cmd_lag_table(md_out, results, lag_file, *meta):
         rec = recs.get((server, scenario))
         return None if rec is None or rec.get("missing") or bench.errors_of(rec) else rec["rps"]
     lines.append("")
-    # Each create round runs the plain server, then the searchable one: the cost is the median
-    # of the rounds' ratios.
-    rounds = sorted({scenario for _, scenario in recs if scenario.startswith("create-")})
-    costs = [100 * (rps("searchable", r) / rps("plain", r) - 1) for r in rounds if rps("plain", r) and rps("searchable", r)]
-    if costs:
-        lines.append(f"- create throughput with a searchable model: {statistics.median(costs):+.1f} % against the same "
-                     f"schema without @searchable (median of {len(costs)} rounds: "
-                     + ", ".join(f"{c:+.1f} %" for c in costs) + ")")
+    cost = bench.round_cost_line(rps, {scenario for _, scenario in recs}, "plain", "searchable",
+                                 "a searchable model", "the same schema without @searchable")
+    if cost:
+        lines.append(cost)
     search, listing = rps("loaded", "search"), rps("loaded", "list-contains")
     if search and listing:
         lines.append(f"- searchNotes(match) / listNotes(contains): {search / listing:.1f}x the requests per second")

@@ -24,7 +24,6 @@ Subcommands (INFO is the JSON line the receivers printed, saved to a file):
 import json
 import os
 import sqlite3
-import statistics
 import sys
 import time
 import urllib.request
@@ -276,16 +275,13 @@ def cmd_table(md_out, results, fanout_file, lag_file, *meta):
             rec = recs.get((server, scenario))
             return None if rec is None or rec.get("missing") or bench.errors_of(rec) else rec["rps"]
         lines.append("")
-        # Each cost round runs plain, filtered, each in turn: the cost is the median of the
-        # rounds' ratios against that round's plain run.
-        rounds = sorted({scenario for _, scenario in recs if scenario.startswith("create-")})
+        # Each cost round runs plain, filtered, each in turn.
         for server, what in (("filtered", "a rule whose filter matches none of the creates"),
                              ("each", "a webhook delivery per create")):
-            costs = [100 * (rps(server, r) / rps("plain", r) - 1) for r in rounds if rps("plain", r) and rps(server, r)]
-            if costs:
-                lines.append(f"- create throughput with {what}: {statistics.median(costs):+.1f} % against the same "
-                             f"server without notifications (median of {len(costs)} rounds: "
-                             + ", ".join(f"{c:+.1f} %" for c in costs) + ")")
+            cost = bench.round_cost_line(rps, {scenario for _, scenario in recs}, "plain", server, what,
+                                         "the same server without notifications")
+            if cost:
+                lines.append(cost)
     text = "\n".join(lines) + "\n"
     print(text)
     with open(md_out, "w") as f:
