@@ -112,8 +112,8 @@ public final class FeedConsumerRunner: Service, Sendable {
     // MARK: - Running
 
     public func run() async throws {
-        // The consumer's batches run on a thread of its own, off the cooperative pool the
-        // requests use (ConsumerThread says why).
+        // The consumer's batches run on a thread of its own, off the global executor the
+        // requests run on (ConsumerThread says why).
         let thread = try await ConsumerThread.start(priority: consumer.priority)
         do {
             try await withTaskExecutorPreference(thread) { try await serve() }
