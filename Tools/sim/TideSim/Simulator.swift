@@ -316,7 +316,9 @@ private final class Run {
         child.signal(SIGTERM)
         guard let status = await child.wait(timeout: .seconds(30)) else {
             child.signal(SIGKILL)
-            problems.append("\(what): tide watch did not exit within 30 s of SIGTERM")
+            // What it last reported (status lines, changes) is where it was stuck.
+            let tail = child.stderr.split(separator: "\n").suffix(8).joined(separator: " | ")
+            problems.append("\(what): tide watch did not exit within 30 s of SIGTERM; its last lines: \(tail)")
             return
         }
         if status != 0 { problems.append("\(what): tide watch exited \(status): \(lastLine(child.stderr))") }
