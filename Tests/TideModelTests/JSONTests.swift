@@ -16,6 +16,38 @@ import TideModel
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
     }
 
+    @Test func aDeferredListIsLocatedWholeAndParsesAsItWouldHaveInPlace() throws {
+        let text = #"""
+            {"errors": [], "data": {"syncNotes": {"items": [{"id": "a", "title": "] } [ {", "tags": ["x\"]", "\\"]},
+            {"id": "b", "items": [[1, {"k": "}"}]], "n": null}], "nextToken": "t1", "startedAt": 7}},
+            "extensions": {"items": "not a list", "more": {"items": []}}}
+            """#
+        let bytes = Array(text.utf8)
+        let whole = try JSONParser.parse(bytes)
+        let (outline, deferred) = try JSONParser.parse(bytes, deferring: "items")
+
+        #expect(deferred.count == 2, "both lists named items, in document order; a string named items is parsed")
+        #expect(try JSONParser.parse(deferred[0]) == whole["data"]?["syncNotes"]?["items"])
+        #expect(try JSONParser.parse(deferred[1]) == .array([]))
+        #expect(outline["data"]?["syncNotes"]?["items"] == .null)
+        #expect(outline["data"]?["syncNotes"]?["nextToken"] == "t1")
+        #expect(outline["data"]?["syncNotes"]?["startedAt"] == 7)
+        #expect(outline["extensions"]?["items"] == "not a list")
+    }
+
+    @Test(arguments: [
+        #"{"items": [1, 2"#, #"{"items": ["]"#, #"{"items": [1]"#, #"{"items": [1]} x"#,
+    ])
+    func aDeferredListThatDoesNotEndIsRefused(_ text: String) {
+        #expect(throws: JSONParser.Error.self) { try JSONParser.parse(Array(text.utf8), deferring: "items") }
+    }
+
+    @Test func objectsOfAListMayDifferInSize() throws {
+        // Each object is sized like the one before it; the next may have more or fewer members.
+        let value = try JSONParser.parse(#"[{"a": 1}, {"a": 1, "b": 2, "c": 3}, {}, {"d": [{"e": 1, "f": 2}, {"e": 3}]}]"#)
+        #expect(value == [["a": 1], ["a": 1, "b": 2, "c": 3], [:], ["d": [["e": 1, "f": 2], ["e": 3]]]])
+    }
+
     @Test func boundsNesting() {
         let deep = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(deep) }

@@ -27,10 +27,35 @@ public struct JSONParser {
         try parse(Array(string.utf8))
     }
 
+    /// Parses a document except the arrays held by members named `key`: each is only located
+    /// (its brackets matched, nothing built), left out of the value as `null`, and returned as
+    /// its bytes, in document order, to be parsed with ``parse(_:)``
+    /// later, or elsewhere. The rest of the document can then be used before its largest part is
+    /// built; a malformed deferred array is found when it is parsed.
+    ///
+    /// ```swift
+    /// let (answer, lists) = try JSONParser.parse(body, deferring: "items")
+    /// let next = answer["data"]?["syncTasks"]?["nextToken"]   // at once
+    /// let items = try JSONParser.parse(lists[0])              // meanwhile, on another task
+    /// ```
+    public static func parse(_ bytes: [UInt8], deferring key: String) throws(Error) -> (value: JSONValue, deferred: [ArraySlice<UInt8>]) {
+        var parser = JSONParser(bytes: bytes, deferring: key)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected data after the value") }
+        return (value, parser.deferred.map { bytes[$0] })
+    }
+
     private let bytes: [UInt8]
     private var index = 0
+    private let deferredKey: String?
+    private var deferred: [Range<Int>] = []
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], deferring key: String? = nil) {
+        self.bytes = bytes
+        deferredKey = key
+    }
 
     private func error(_ reason: String) -> Error { Error(offset: index, reason: reason) }
 
@@ -43,10 +68,11 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(Error) -> JSONValue {
+    /// `capacity`: how many members an object here likely has (its previous sibling's count).
+    private mutating func parseValue(depth: Int, capacity: Int = 0) throws(Error) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1, capacity: capacity)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
@@ -67,10 +93,13 @@ public struct JSONParser {
         index += count
     }
 
-    private mutating func parseObject(depth: Int) throws(Error) -> JSONValue {
+    private mutating func parseObject(depth: Int, capacity: Int) throws(Error) -> JSONValue {
         guard depth <= Self.maxDepth else { throw error("nesting too deep") }
         index += 1
         var object: [String: JSONValue] = [:]
+        // The objects of an array mostly share their keys (records of a page): sized like the
+        // previous one, a dictionary does not grow step by step.
+        object.reserveCapacity(capacity)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -84,7 +113,14 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth)
+            if let deferredKey, key == deferredKey, index < bytes.count, bytes[index] == UInt8(ascii: "[") {
+                let start = index
+                try skipArray()
+                deferred.append(start..<index)
+                object[key] = .null
+            } else {
+                object[key] = try parseValue(depth: depth)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -102,15 +138,44 @@ public struct JSONParser {
             index += 1
             return .array(array)
         }
+        var siblingMembers = 0
         while true {
             skipWhitespace()
-            array.append(try parseValue(depth: depth))
+            let value = try parseValue(depth: depth, capacity: siblingMembers)
+            if case .object(let members) = value { siblingMembers = members.count }
+            array.append(value)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
             throw error("expected ',' or ']'")
         }
+    }
+
+    /// Moves past the array starting at `index`, matching brackets outside strings only.
+    private mutating func skipArray() throws(Error) {
+        var depth = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+                if depth == 0 {
+                    index += 1
+                    return
+                }
+            default:
+                break
+            }
+            index += 1
+        }
+        throw error("unexpected end of input")
     }
 
     private mutating func parseNumber() throws(Error) -> JSONValue {
