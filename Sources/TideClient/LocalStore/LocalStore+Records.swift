@@ -150,7 +150,7 @@ extension LocalStore {
         guard !queued.isEmpty else {
             try db.execute(sql: "DELETE FROM server_copies WHERE model = ? AND id = ?", arguments: [table.model.name, id])
             if let copy {
-                try db.cachedStatement(sql: table.replaceSQL).execute(arguments: table.arguments(server: copy))
+                try RowWriter(db, table, sql: table.replaceSQL).write(server: copy)
             } else {
                 try db.cachedStatement(sql: table.deleteSQL).execute(arguments: [id])
             }
@@ -167,11 +167,10 @@ extension LocalStore {
                 deleted = true
             }
         }
-        try db.cachedStatement(sql: table.replaceSQL).execute(
-            arguments: table.arguments(
-                id: id, version: copy?.version, deleted: deleted, lastChangedAt: copy?.lastChangedAt,
-                createdAt: copy.flatMap { $0.createdAt.isEmpty ? nil : $0.createdAt },
-                updatedAt: copy.flatMap { $0.updatedAt.isEmpty ? nil : $0.updatedAt }, pending: true, fields: fields))
+        try RowWriter(db, table, sql: table.replaceSQL).write(
+            id: id, version: copy?.version, deleted: deleted, lastChangedAt: copy?.lastChangedAt,
+            createdAt: copy.flatMap { $0.createdAt.isEmpty ? nil : $0.createdAt },
+            updatedAt: copy.flatMap { $0.updatedAt.isEmpty ? nil : $0.updatedAt }, pending: true, fields: fields)
     }
 }
 

@@ -57,7 +57,7 @@ extension LocalStore {
         let model = table.model.name
         let withWrites = Set(
             try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT record_id FROM outbox WHERE model = ?"), arguments: [model]))
-        let upsert = try db.cachedStatement(sql: table.upsertServerSQL)
+        let upsert = try RowWriter(db, table, sql: table.upsertServerSQL)
         let seen = trackSeen ? try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp.seen_ids (id) VALUES (?)") : nil
         let versionOf = try db.cachedStatement(sql: "SELECT \"$version\", \"$deleted\" FROM \(ModelTable.quote(table.tableName)) WHERE id = ?")
         for var record in records {
@@ -79,8 +79,7 @@ extension LocalStore {
                 try setServerCopy(db, table, record)
                 try recompute(db, table, record.id)
             } else {
-                try upsert.execute(arguments: table.arguments(server: record))
-                if db.changesCount == 0 { continue }
+                guard try upsert.write(server: record) else { continue }
             }
             applied.count += 1
             if applied.count == 1 { try changed(db, table) }

@@ -140,39 +140,23 @@ struct ModelTable: Sendable {
 
     // MARK: Encoding
 
-    /// Bindings for a whole row in layout order.
-    func arguments(id: String, version: Int64?, deleted: Bool, lastChangedAt: Int64?, createdAt: String?, updatedAt: String?,
-                   pending: Bool, fields: [String: JSONValue]) -> StatementArguments {
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(Position.firstField + columns.count)
-        values.append(id.databaseValue)
-        values.append(version?.databaseValue ?? .null)
-        values.append((deleted ? 1 : 0).databaseValue)
-        values.append(lastChangedAt?.databaseValue ?? .null)
-        values.append(createdAt?.databaseValue ?? .null)
-        values.append(updatedAt?.databaseValue ?? .null)
-        values.append((pending ? 1 : 0).databaseValue)
-        for column in columns { values.append(Self.encode(fields[column.field] ?? .null, column.kind)) }
-        return StatementArguments(values)
+    /// A value as SQLite stores it.
+    enum StoredValue {
+        case null
+        case integer(Int64)
+        case real(Double)
+        case text(String)
     }
 
-    /// Bindings for a server record (no local writes on it).
-    func arguments(server record: Record) -> StatementArguments {
-        arguments(
-            id: record.id, version: record.version, deleted: record.deleted, lastChangedAt: record.lastChangedAt,
-            createdAt: record.createdAt.isEmpty ? nil : record.createdAt, updatedAt: record.updatedAt.isEmpty ? nil : record.updatedAt,
-            pending: false, fields: record.deleted ? [:] : record.fields)
-    }
-
-    static func encode(_ value: JSONValue, _ kind: Kind) -> DatabaseValue {
+    static func encode(_ value: JSONValue, _ kind: Kind) -> StoredValue {
         switch (value, kind) {
         case (.null, _): return .null
-        case (.string(let s), .text): return s.databaseValue
-        case (.int(let i), .integer), (.int(let i), .boolean): return i.databaseValue
-        case (.int(let i), .real): return Double(i).databaseValue
-        case (.double(let d), .real), (.double(let d), .integer): return d.databaseValue
-        case (.bool(let b), .boolean), (.bool(let b), .integer): return (b ? 1 : 0).databaseValue
-        default: return value.jsonString.databaseValue
+        case (.string(let s), .text): return .text(s)
+        case (.int(let i), .integer), (.int(let i), .boolean): return .integer(i)
+        case (.int(let i), .real): return .real(Double(i))
+        case (.double(let d), .real), (.double(let d), .integer): return .real(d)
+        case (.bool(let b), .boolean), (.bool(let b), .integer): return .integer(b ? 1 : 0)
+        default: return .text(value.jsonString)
         }
     }
 
