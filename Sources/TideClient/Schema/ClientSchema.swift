@@ -120,8 +120,8 @@ struct ModelDescription: Sendable {
 
     /// A record as the server sends it (`{id, fields…, _version, …}`), or nil when it lacks the
     /// metadata every record carries.
-    func record(fromWire value: JSONValue) -> Record? {
-        guard case .object(let image) = value else { return nil }
+    func record(fromWire value: consuming JSONValue) -> Record? {
+        guard case .object(let image) = consume value else { return nil }
         return Record(image: image, createdAtField: model.createdAtField, updatedAtField: model.updatedAtField)
     }
 }

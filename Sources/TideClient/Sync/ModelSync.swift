@@ -42,9 +42,16 @@ struct ModelSync: Sendable {
     /// Collects the changes for `tide watch` (costs a lookup per record).
     let reportChanges: Bool
 
+    /// A page as it arrives: the cursor at once, the items still JSON text.
+    private struct Arrival: Sendable {
+        var items: ArraySlice<UInt8>?
+        var nextToken: String?
+        var startedAt: Int64
+        var baseSyncFlagged: Bool
+    }
+
     private struct Page: Sendable {
         var records: [Record]
-        var nextToken: String?
         var startedAt: Int64
         var baseSyncFlagged: Bool
     }
@@ -71,34 +78,40 @@ struct ModelSync: Sendable {
         var result = Result(startedAt: 0, wasBaseSync: isBase)
         if isBase { try await startTracking(&tracking) }
 
-        var next: Task<Page, any Error>? = fetch(lastSync: lastSync, filter: serverFilter, token: nil)
-        while let pending = next {
-            let page: Page
-            do {
-                page = try await pending.value
-            } catch let error as SyncFailure {
-                throw error
-            } catch {
-                throw .transport(.unreachable("\(error)"))
+        // Three pages at once, each at its own stage: page n+1 asked for as soon as page n's
+        // cursor is read, page n's items decoded meanwhile, page n-1 written to the local store.
+        var arriving: Task<Arrival, any Error>? = fetch(lastSync: lastSync, filter: serverFilter, token: nil)
+        var decoding: Task<Page, any Error>?
+        defer {
+            arriving?.cancel()
+            decoding?.cancel()
+        }
+        while arriving != nil || decoding != nil {
+            var decoded: Task<Page, any Error>?
+            if let pending = arriving {
+                let arrival = try await Self.value(of: pending)
+                arriving = arrival.nextToken.map { fetch(lastSync: lastSync, filter: serverFilter, token: $0) }
+                decoded = decode(arrival)
             }
-            // Ask for the next page before applying this one: the server pages while we write.
-            next = page.nextToken.map { fetch(lastSync: lastSync, filter: serverFilter, token: $0) }
-            if page.baseSyncFlagged, !isBase {
-                isBase = true
-                result.wasBaseSync = true
-                try await startTracking(&tracking)
+            if let pending = decoding {
+                let page = try await Self.value(of: pending)
+                if page.baseSyncFlagged, !isBase {
+                    isBase = true
+                    result.wasBaseSync = true
+                    try await startTracking(&tracking)
+                }
+                do {
+                    let applied = try await store.applyServerRecords(
+                        model: model, page.records, predicate: predicate?.expression, report: reportChanges, trackSeen: tracking)
+                    result.received += applied.count
+                    if reportChanges, !applied.changes.isEmpty { onChanges(applied.changes) }
+                } catch {
+                    throw .store(error)
+                }
+                result.startedAt = page.startedAt
+                onPage(page.records.count)
             }
-            do {
-                let applied = try await store.applyServerRecords(
-                    model: model, page.records, predicate: predicate?.expression, report: reportChanges, trackSeen: tracking)
-                result.received += applied.count
-                if reportChanges, !applied.changes.isEmpty { onChanges(applied.changes) }
-            } catch {
-                next?.cancel()
-                throw .store(error)
-            }
-            result.startedAt = page.startedAt
-            onPage(page.records.count)
+            decoding = decoded
         }
         do {
             if tracking { result.swept = try await store.sweepUnseen(model: model) }
@@ -108,6 +121,16 @@ struct ModelSync: Sendable {
             throw .store(error)
         }
         return result
+    }
+
+    private static func value<T: Sendable>(of task: Task<T, any Error>) async throws(SyncFailure) -> T {
+        do {
+            return try await task.value
+        } catch let error as SyncFailure {
+            throw error
+        } catch {
+            throw .transport(.unreachable("\(error)"))
+        }
     }
 
     /// A base sync of a model that already holds records notes what the server returns, so the
@@ -122,10 +145,9 @@ struct ModelSync: Sendable {
         }
     }
 
-    private func fetch(lastSync: Int64?, filter: JSONValue, token: String?) -> Task<Page, any Error> {
+    private func fetch(lastSync: Int64?, filter: JSONValue, token: String?) -> Task<Arrival, any Error> {
         let description = self.description
         let remote = self.remote
-        let transform = self.transform
         let limit = pageSize
         return Task {
             guard let document = description.documents.sync, let field = description.operations.sync else {
@@ -137,7 +159,7 @@ struct ModelSync: Sendable {
             variables["filter"] = filter
             let response: GraphQLResponse
             do throws(TransportError) {
-                response = try await remote.execute(document, variables)
+                response = try await remote.execute(document, variables, deferring: "items")
             } catch {
                 throw SyncFailure.transport(error)
             }
@@ -148,16 +170,37 @@ struct ModelSync: Sendable {
                 }
                 throw SyncFailure.server(model: description.name, error)
             }
-            var records: [Record] = []
-            let items = connection["items"]?.arrayValue ?? []
-            records.reserveCapacity(items.count)
-            for item in items {
-                if let record = description.record(fromWire: item) { records.append(transform.incoming(record, model: description.model)) }
-            }
             let flagged = response.extensions?["baseSync"]?.arrayValue?.contains { $0["path"]?[0]?.stringValue == field } ?? false
-            return Page(
-                records: records, nextToken: connection["nextToken"]?.stringValue, startedAt: connection["startedAt"]?.intValue ?? 0,
-                baseSyncFlagged: flagged)
+            return Arrival(
+                items: response.deferred.first, nextToken: connection["nextToken"]?.stringValue,
+                startedAt: connection["startedAt"]?.intValue ?? 0, baseSyncFlagged: flagged)
+        }
+    }
+
+    private func decode(_ arrival: Arrival) -> Task<Page, any Error> {
+        let description = self.description
+        let transform = self.transform
+        return Task {
+            var records: [Record] = []
+            if let text = arrival.items {
+                let items: JSONValue
+                do {
+                    items = try JSONParser.parse(text)
+                } catch {
+                    throw SyncFailure.server(
+                        model: description.name, GraphQLFailure(message: "the page's items are not JSON: \(error)", code: nil))
+                }
+                guard case .array(var list) = consume items else { return Page(records: [], startedAt: arrival.startedAt, baseSyncFlagged: arrival.baseSyncFlagged) }
+                records.reserveCapacity(list.count)
+                for index in list.indices {
+                    // Taken out of the list, an item's members are the record's alone: it keeps
+                    // them rather than copying them.
+                    let item = list[index]
+                    list[index] = .null
+                    if let record = description.record(fromWire: item) { records.append(transform.incoming(record, model: description.model)) }
+                }
+            }
+            return Page(records: records, startedAt: arrival.startedAt, baseSyncFlagged: arrival.baseSyncFlagged)
         }
     }
 }

@@ -31,11 +31,15 @@ struct GraphQLResponse: Sendable {
     var data: JSONValue?
     var errors: [GraphQLFailure]
     var extensions: JSONValue?
+    /// The lists a request asked to defer (``GraphQLHTTP/execute(_:variables:token:deferring:)``),
+    /// still as JSON text, in document order; `null` stands in their place in `data`.
+    var deferred: [ArraySlice<UInt8>] = []
 
-    init(_ body: JSONValue) {
+    init(_ body: JSONValue, deferred: [ArraySlice<UInt8>] = []) {
         data = body["data"]
         errors = body["errors"]?.arrayValue?.map(GraphQLFailure.init) ?? []
         extensions = body["extensions"]
+        self.deferred = deferred
     }
 
     /// The first error's code, when there are errors.
@@ -51,14 +55,25 @@ struct GraphQLResponse: Sendable {
 struct GraphQLHTTP: Sendable {
     let http: HTTPTransport
 
-    func execute(_ document: String, variables: [String: JSONValue], token: String) async throws(TransportError) -> GraphQLResponse {
+    /// Sends `document`; with `deferring`, the lists held by fields of that name are left unparsed
+    /// in ``GraphQLResponse/deferred`` (a sync page's `items`, decoded while the next page is
+    /// asked for).
+    func execute(
+        _ document: String, variables: [String: JSONValue], token: String, deferring key: String? = nil
+    ) async throws(TransportError) -> GraphQLResponse {
         let body: JSONValue = ["query": .string(document), "variables": .object(variables)]
         let reply = try await http.exchange(
             .POST, "graphql", body: body, headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
-        guard let json = reply.json, case .object = json else {
+        let parsed: (value: JSONValue, deferred: [ArraySlice<UInt8>])?
+        if let key {
+            parsed = try? JSONParser.parse(Array(reply.body.readableBytesView), deferring: key)
+        } else {
+            parsed = reply.json.map { ($0, []) }
+        }
+        guard let parsed, case .object = parsed.value else {
             throw .rejected(status: reply.status, body: reply.text)
         }
-        let response = GraphQLResponse(json)
+        let response = GraphQLResponse(parsed.value, deferred: parsed.deferred)
         if reply.status != 200, response.errors.isEmpty { throw .rejected(status: reply.status, body: reply.text) }
         // A token that expired between the check and the request reads as 401 above; an
         // answer with UNAUTHENTICATED in it is the same thing.

@@ -6,13 +6,16 @@ struct Remote: Sendable {
     let graphql: GraphQLHTTP
     let tokens: TokenProvider
 
-    func execute(_ document: String, _ variables: [String: JSONValue]) async throws(TransportError) -> GraphQLResponse {
+    /// Sends `document`; `deferring` as in ``GraphQLHTTP/execute(_:variables:token:deferring:)``.
+    func execute(
+        _ document: String, _ variables: [String: JSONValue], deferring key: String? = nil
+    ) async throws(TransportError) -> GraphQLResponse {
         let token = try await Self.transport { () throws(TideClientError) in try await tokens.accessToken() }
         do {
-            return try await graphql.execute(document, variables: variables, token: token)
+            return try await graphql.execute(document, variables: variables, token: token, deferring: key)
         } catch .unauthenticated {
             let fresh = try await Self.transport { () throws(TideClientError) in try await tokens.tokenAfterRejection(of: token) }
-            return try await graphql.execute(document, variables: variables, token: fresh)
+            return try await graphql.execute(document, variables: variables, token: fresh, deferring: key)
         }
     }
 
