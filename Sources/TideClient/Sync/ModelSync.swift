@@ -190,14 +190,16 @@ struct ModelSync: Sendable {
                     throw SyncFailure.server(
                         model: description.name, GraphQLFailure(message: "the page's items are not JSON: \(error)", code: nil))
                 }
-                guard case .array(var list) = consume items else { return Page(records: [], startedAt: arrival.startedAt, baseSyncFlagged: arrival.baseSyncFlagged) }
-                records.reserveCapacity(list.count)
-                for index in list.indices {
-                    // Taken out of the list, an item's members are the record's alone: it keeps
-                    // them rather than copying them.
-                    let item = list[index]
-                    list[index] = .null
-                    if let record = description.record(fromWire: item) { records.append(transform.incoming(record, model: description.model)) }
+                // Always a list (only lists are deferred).
+                if case .array(var list) = consume items {
+                    records.reserveCapacity(list.count)
+                    for index in list.indices {
+                        // Taken out of the list, an item's members are the record's alone: it
+                        // keeps them rather than copying them.
+                        let item = list[index]
+                        list[index] = .null
+                        if let record = description.record(fromWire: item) { records.append(transform.incoming(record, model: description.model)) }
+                    }
                 }
             }
             return Page(records: records, startedAt: arrival.startedAt, baseSyncFlagged: arrival.baseSyncFlagged)
